@@ -1,0 +1,635 @@
+"""Hardware and software detection (mlperf_tui/system.py) and the systems-JSON fields."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from mlperf_tui.errors import RulesError
+from mlperf_tui.rules.systems import (
+    REQUIRED_FIELD_NAMES,
+    SYSTEM_FIELD_NAMES,
+    SYSTEM_FIELDS,
+    system_field,
+    value_allowed,
+)
+from mlperf_tui.system import (
+    FieldStatus,
+    FieldValue,
+    FrozenProbe,
+    Probe,
+    SystemDescription,
+    detect,
+    format_bytes,
+    parse_cache_size,
+    parse_dmidecode_memory,
+)
+
+# The official checker's lists (submission_checker/constants.py, rounds v5.1-v6.1), pinned here
+# so that a change to rules/systems.py must be deliberate.
+CHECKER_REQUIRED_FIELDS = [
+    "division",
+    "submitter",
+    "status",
+    "system_name",
+    "number_of_nodes",
+    "host_processor_model_name",
+    "host_processors_per_node",
+    "host_processor_core_count",
+    "host_memory_capacity",
+    "host_storage_capacity",
+    "host_storage_type",
+    "accelerators_per_node",
+    "accelerator_model_name",
+    "accelerator_memory_capacity",
+    "framework",
+    "operating_system",
+    "system_type",
+    "other_software_stack",
+    "host_processor_frequency",
+    "host_processor_caches",
+    "host_memory_configuration",
+    "host_processor_interconnect",
+    "host_networking",
+    "host_networking_topology",
+    "accelerator_frequency",
+    "accelerator_host_interconnect",
+    "accelerator_interconnect",
+    "accelerator_interconnect_topology",
+    "accelerator_memory_configuration",
+    "accelerator_on-chip_memories",
+    "cooling",
+    "hw_notes",
+    "sw_notes",
+    "host_network_card_count",
+    "system_type_detail",
+]
+CHECKER_MEANINGFUL_FIELDS = [
+    "division",
+    "submitter",
+    "system_type",
+    "status",
+    "system_name",
+    "number_of_nodes",
+    "host_processor_model_name",
+    "host_processors_per_node",
+    "host_processor_core_count",
+    "host_memory_capacity",
+    "host_memory_configuration",
+    "host_storage_capacity",
+    "host_storage_type",
+    "host_networking",
+    "host_network_card_count",
+    "host_networking_topology",
+    "accelerators_per_node",
+    "accelerator_model_name",
+    "accelerator_memory_capacity",
+    "accelerator_host_interconnect",
+    "accelerator_memory_configuration",
+    "accelerator_interconnect",
+    "cooling",
+    "framework",
+    "operating_system",
+    "other_software_stack",
+]
+
+GIB = 1024**3
+UNITS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": GIB, "TiB": 1024**4}
+
+
+def bytes_of(text: str) -> float:
+    number, unit = text.split()
+    return float(number) * UNITS[unit]
+
+
+# --------------------------------------------------------------------------- the field list
+
+
+def test_field_list_is_the_checkers() -> None:
+    assert list(SYSTEM_FIELD_NAMES) == CHECKER_REQUIRED_FIELDS
+    assert len(SYSTEM_FIELDS) == 35
+    assert sorted(REQUIRED_FIELD_NAMES) == sorted(CHECKER_MEANINGFUL_FIELDS)
+    assert len(REQUIRED_FIELD_NAMES) == 26
+    assert all(f.description and f.kind == "str" for f in SYSTEM_FIELDS)
+
+
+def test_allowed_values_follow_the_checker() -> None:
+    assert system_field("status").allowed == ("available", "preview", "rdi")
+    assert set(system_field("system_type").allowed) == {
+        "datacenter",
+        "edge",
+        "datacenter,edge",
+        "edge,datacenter",
+    }
+    assert value_allowed("status", "Available")  # the checker lower-cases status
+    assert not value_allowed("status", "sold")
+    assert not value_allowed("system_type", "Edge")  # ... but not system_type
+    assert value_allowed("division", "closed") and not value_allowed("division", "secret")
+    assert value_allowed("cooling", "anything at all")
+
+
+def test_unknown_field_name_suggests_the_right_one() -> None:
+    with pytest.raises(RulesError, match='did you mean "cooling"'):
+        system_field("coolling")
+
+
+# --------------------------------------------------------------------------- this machine
+
+
+@pytest.fixture(scope="module")
+def here() -> SystemDescription:
+    return detect()
+
+
+def test_this_machine_yields_every_field_with_provenance(here: SystemDescription) -> None:
+    assert tuple(v.name for v in here.fields) == SYSTEM_FIELD_NAMES
+    for v in here.fields:
+        assert isinstance(v.value, str)
+        assert v.status in tuple(FieldStatus)
+        assert v.reason, v.name
+        if v.status is FieldStatus.ASK:
+            assert v.value == ""
+    asked = {v.name for v in here.fields if v.status is FieldStatus.ASK}
+    assert {"division", "submitter", "status", "system_name", "cooling"} <= asked
+    assert here["host_processor_model_name"].status is FieldStatus.DETECTED
+
+
+def test_logical_cpu_count_is_os_cpu_count(here: SystemDescription) -> None:
+    assert here.facts.logical_cpus == os.cpu_count()
+
+
+@pytest.mark.skipif(not Path("/proc/meminfo").exists(), reason="no /proc/meminfo")
+def test_memory_matches_proc_meminfo(here: SystemDescription) -> None:
+    text = Path("/proc/meminfo").read_text()
+    mem_total = int(re.search(r"MemTotal:\s+(\d+) kB", text).group(1)) * 1024  # type: ignore[union-attr]
+    shown = bytes_of(here["host_memory_capacity"].value)
+    assert abs(shown - mem_total) / mem_total < 0.01
+
+
+@pytest.mark.skipif(shutil.which("free") is None, reason="no free(1)")
+def test_memory_matches_free(here: SystemDescription) -> None:
+    out = subprocess.run(["free", "-b"], capture_output=True, text=True, check=True).stdout
+    total = int(next(line for line in out.splitlines() if line.startswith("Mem:")).split()[1])
+    assert here.facts.memory_bytes is not None
+    assert abs(here.facts.memory_bytes - total) / total < 0.01
+
+
+@pytest.mark.skipif(shutil.which("lscpu") is None, reason="no lscpu")
+def test_cpu_matches_lscpu(here: SystemDescription) -> None:
+    env = {**os.environ, "LC_ALL": "C"}
+    out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True, env=env).stdout
+    facts = dict(
+        (k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in out.splitlines())
+    )
+    assert here["host_processor_model_name"].value == facts["Model name"]
+    if facts.get("Socket(s)", "-").isdigit() and int(facts["Socket(s)"]) > 0:
+        assert here["host_processors_per_node"].value == facts["Socket(s)"]
+    if facts.get("Core(s) per socket", "-").isdigit():
+        assert here["host_processor_core_count"].value == facts["Core(s) per socket"]
+    if "L2 cache" in facts:
+        assert facts["L2 cache"] in here["host_processor_caches"].value
+
+
+def test_software_matches_the_running_system(here: SystemDescription) -> None:
+    stack = here["other_software_stack"].value
+    assert f"Python {platform.python_version()}" in stack
+    if platform.system() == "Linux":
+        assert platform.release() in stack
+        assert here["operating_system"].value == platform.freedesktop_os_release()["PRETTY_NAME"]
+    import onnxruntime
+
+    assert here["framework"].value == f"ONNX Runtime {onnxruntime.__version__}"
+    assert set(here.facts.execution_providers) == set(onnxruntime.get_available_providers())
+    assert "CPUExecutionProvider" in here["framework"].reason
+
+
+@pytest.mark.skipif(shutil.which("lsblk") is None, reason="no lsblk")
+def test_storage_matches_lsblk(here: SystemDescription) -> None:
+    out = subprocess.run(
+        ["lsblk", "-b", "-d", "-n", "-o", "NAME,SIZE,TYPE"], capture_output=True, text=True
+    ).stdout
+    disks = [line.split() for line in out.splitlines() if line.split()[-1:] == ["disk"]]
+    total = sum(int(size) for name, size, _ in disks if not name.startswith(("zram", "ram")))
+    if not total:
+        pytest.skip("lsblk lists no disk")
+    assert here.facts.storage_bytes == total
+    assert abs(bytes_of(here["host_storage_capacity"].value) - total) / total < 0.01
+
+
+def test_accelerators_match_nvml(here: SystemDescription) -> None:
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:
+        assert here["accelerators_per_node"].value == "0"
+        assert here["accelerators_per_node"].status is FieldStatus.DEFAULTED
+        assert "NVML" in here["accelerators_per_node"].reason
+        assert here["accelerator_model_name"].value == "N/A"
+        return
+    try:
+        count = pynvml.nvmlDeviceGetCount()
+    finally:
+        pynvml.nvmlShutdown()
+    assert here["accelerators_per_node"].value == str(count)
+
+
+# --------------------------------------------------------------------------- odd machines
+
+
+class RaisingProbe(Probe):
+    """Every source fails, each in its own way."""
+
+    def read_text(self, path: str) -> str:
+        raise PermissionError(path)
+
+    def list_dir(self, path: str) -> list[str]:
+        raise FileNotFoundError(path)
+
+    def exists(self, path: str) -> bool:
+        raise OSError("broken sysfs")
+
+    def run(self, argv: Sequence[str]) -> str:
+        raise subprocess.TimeoutExpired(list(argv), 10)
+
+    def cpuinfo(self) -> Mapping[str, Any]:
+        raise RuntimeError("cpuid exploded")
+
+    def cpu_count(self, logical: bool) -> int | None:
+        raise NotImplementedError
+
+    def cpu_freq_mhz(self) -> tuple[float, float]:
+        raise FileNotFoundError("cpufreq")
+
+    def memory_bytes(self) -> int:
+        raise RuntimeError("psutil broken")
+
+    def disk_usage_bytes(self, path: str) -> int:
+        raise OSError(path)
+
+    def net_interfaces(self) -> Mapping[str, tuple[bool, int]]:
+        raise OSError("no net")
+
+    def platform_facts(self) -> Mapping[str, str]:
+        raise ValueError("no platform")
+
+    def package_version(self, distribution: str) -> str:
+        raise LookupError(distribution)
+
+    def onnxruntime_providers(self) -> Sequence[str]:
+        raise ImportError("onnxruntime")
+
+    def nvml(self) -> Any:
+        def fail() -> None:
+            raise RuntimeError("NVML Shared Library Not Found")
+
+        return SimpleNamespace(nvmlInit=fail, nvmlShutdown=fail)
+
+
+@pytest.mark.parametrize("probe", [FrozenProbe(), RaisingProbe()], ids=["empty", "raising"])
+def test_odd_machine_never_raises_and_says_why(probe: Probe) -> None:
+    d = detect(probe)
+    assert tuple(v.name for v in d.fields) == SYSTEM_FIELD_NAMES
+    assert all(v.status is not FieldStatus.DETECTED for v in d.fields)
+    assert all(v.reason for v in d.fields)
+    assert d["host_processor_model_name"].status is FieldStatus.ASK
+    assert d["host_memory_capacity"].status is FieldStatus.ASK
+    assert d["framework"].status is FieldStatus.ASK
+    sockets = d["host_processors_per_node"]
+    assert (sockets.status, sockets.value) == (FieldStatus.DEFAULTED, "1")
+    assert "assumed" in sockets.reason
+    accel = d["accelerators_per_node"]
+    assert (accel.status, accel.value) == (FieldStatus.DEFAULTED, "0")
+    assert "no NVIDIA GPU" in accel.reason
+    assert "host_memory_capacity" in d.missing()
+    json.dumps(d.to_report())  # the report stays serialisable
+
+
+def test_nvml_error_is_named_in_the_reason() -> None:
+    d = detect(RaisingProbe())
+    assert "NVML Shared Library Not Found" in d["accelerators_per_node"].reason
+    d = detect(FrozenProbe())
+    assert "pynvml" in d["accelerators_per_node"].reason
+
+
+def test_zero_sockets_and_zero_cores_fall_back_with_reasons() -> None:
+    lscpu = "Model name: Odd CPU\nSocket(s): 0\nCore(s) per socket: 0\nCPU(s): 8\n"
+    d = detect(FrozenProbe(commands={"lscpu": lscpu}, logical_cpus=0, physical_cores=0))
+    assert d["host_processor_model_name"].value == "Odd CPU"
+    assert d["host_processors_per_node"].status is FieldStatus.DEFAULTED
+    assert d["host_processors_per_node"].value == "1"
+    cores = d["host_processor_core_count"]
+    assert (cores.status, cores.value) == (FieldStatus.DEFAULTED, "8")
+    assert "logical" in cores.reason
+    assert d.facts.logical_cpus == 8
+
+
+def test_two_socket_machine_from_proc_only() -> None:
+    block = (
+        "processor\t: {n}\nvendor_id\t: GenuineIntel\n"
+        "model name\t: Intel(R) Xeon(R) Gold 6130 CPU @ 2.10GHz\n"
+        "physical id\t: {s}\ncpu cores\t: 16\ncpu MHz\t\t: 1000.000\n"
+    )
+    cpuinfo = "\n".join(block.format(n=n, s=n % 2) for n in range(64))
+    files = {
+        "/proc/cpuinfo": cpuinfo,
+        "/proc/meminfo": "MemTotal:       394600000 kB\nMemFree: 1 kB\n",
+        "/etc/os-release": 'NAME="Rocky Linux"\nPRETTY_NAME="Rocky Linux 9.3 (Blue Onyx)"\n',
+        "/sys/block/nvme0n1/size": "3750748848\n",
+        "/sys/block/nvme0n1/queue/rotational": "0\n",
+        "/sys/block/sda/size": "1953525168\n",
+        "/sys/block/sda/queue/rotational": "1\n",
+        "/sys/block/loop0/size": "100\n",
+        "/sys/devices/system/cpu/cpu0/cache/index0/level": "1\n",
+        "/sys/devices/system/cpu/cpu0/cache/index0/type": "Data\n",
+        "/sys/devices/system/cpu/cpu0/cache/index0/size": "32K\n",
+        "/sys/devices/system/cpu/cpu0/cache/index3/level": "3\n",
+        "/sys/devices/system/cpu/cpu0/cache/index3/type": "Unified\n",
+        "/sys/devices/system/cpu/cpu0/cache/index3/size": "22528K\n",
+        "/sys/class/net/eno1/device/vendor": "0x8086\n",
+        "/sys/class/net/eno1/type": "1\n",
+        "/sys/class/net/lo/type": "772\n",
+    }
+    d = detect(FrozenProbe(files=files, net={"eno1": (True, 25000), "lo": (True, 0)}))
+    assert d["host_processors_per_node"].value == "2"
+    assert d["host_processors_per_node"].reason == "from /proc/cpuinfo"
+    assert d["host_processor_core_count"].value == "16"
+    assert d["host_processor_frequency"].value == "2.10 GHz"
+    assert "model name" in d["host_processor_frequency"].reason
+    assert d["host_processor_interconnect"].value == "UPI"
+    assert d["host_processor_interconnect"].status is FieldStatus.DEFAULTED
+    assert d["host_processor_caches"].value == "L1d 32.0 KiB, L3 22.0 MiB"
+    assert d["host_memory_capacity"].value == format_bytes(394600000 * 1024)
+    assert d["host_memory_capacity"].reason == "from /proc/meminfo"
+    assert d.facts.storage_bytes == (3750748848 + 1953525168) * 512
+    assert d["host_storage_type"].value == "NVMe SSD, HDD"
+    assert d["operating_system"].value == "Rocky Linux 9.3 (Blue Onyx)"
+    assert d["host_networking"].value == "Ethernet 25 Gb/s"
+    assert d["host_network_card_count"].value == "1"
+
+
+def test_py_cpuinfo_is_the_last_resort_and_called_once() -> None:
+    calls: list[int] = []
+
+    class CountingProbe(FrozenProbe):
+        def cpuinfo(self) -> Mapping[str, Any]:
+            calls.append(1)
+            return {"brand_raw": "Apple M2", "hz_advertised": [3_490_000_000, 0]}
+
+    d = detect(CountingProbe())
+    assert d["host_processor_model_name"].value == "Apple M2"
+    assert d["host_processor_model_name"].reason == "from py-cpuinfo"
+    assert d["host_processor_frequency"].value == "3.49 GHz"
+    assert calls == [1]
+    calls.clear()
+    detect(CountingProbe(commands={"lscpu": "Model name: Fast CPU\nCPU max MHz: 3000.0\n"}))
+    assert calls == []  # not needed, not called
+
+
+# --------------------------------------------------------------------------- NVML
+
+
+def fake_nvml(
+    gpus: list[dict[str, Any]], *, nvlink_links: int = 0, init: Callable[[], None] | None = None
+) -> SimpleNamespace:
+    """A stand-in for the pynvml module with the functions system.py calls."""
+    state = {"shutdown": 0}
+
+    class NotSupported(Exception):
+        pass
+
+    def nvlink_state(handle: int, link: int) -> int:
+        if link >= nvlink_links:
+            raise NotSupported("NVML_ERROR_NOT_SUPPORTED")
+        return 1
+
+    def shutdown() -> None:
+        state["shutdown"] += 1
+
+    return SimpleNamespace(
+        state=state,
+        NVML_CLOCK_SM=1,
+        NVML_NVLINK_MAX_LINKS=18,
+        NVML_FEATURE_ENABLED=1,
+        nvmlInit=init or (lambda: None),
+        nvmlShutdown=shutdown,
+        nvmlSystemGetDriverVersion=lambda: b"550.54.15",
+        nvmlSystemGetCudaDriverVersion_v2=lambda: 12040,
+        nvmlDeviceGetCount=lambda: len(gpus),
+        nvmlDeviceGetHandleByIndex=lambda i: i,
+        nvmlDeviceGetName=lambda h: gpus[h]["name"],
+        nvmlDeviceGetMemoryInfo=lambda h: SimpleNamespace(total=gpus[h]["memory"], free=0),
+        nvmlDeviceGetMaxClockInfo=lambda h, clock: 1980 if clock == 1 else 0,
+        nvmlDeviceGetMaxPcieLinkGeneration=lambda h: 5,
+        nvmlDeviceGetMaxPcieLinkWidth=lambda h: 16,
+        nvmlDeviceGetNvLinkState=nvlink_state,
+    )
+
+
+H100: dict[str, Any] = {"name": "NVIDIA H100 80GB HBM3", "memory": 80 * GIB}
+
+
+def test_fake_nvml_with_two_gpus_fills_the_accelerator_fields() -> None:
+    nvml = fake_nvml([H100, {**H100, "name": H100["name"].encode()}], nvlink_links=18)
+    d = detect(FrozenProbe(nvml=nvml))
+    assert d["accelerators_per_node"].value == "2"
+    assert d["accelerators_per_node"].status is FieldStatus.DETECTED
+    assert d["accelerator_model_name"].value == "NVIDIA H100 80GB HBM3"
+    assert d["accelerator_memory_capacity"].value == "80.0 GiB"
+    assert d["accelerator_frequency"].value == "1980 MHz"
+    assert d["accelerator_host_interconnect"].value == "PCIe Gen5 x16"
+    assert d["accelerator_interconnect"].value.startswith("NVLink")
+    assert d["accelerator_memory_configuration"].status is FieldStatus.ASK
+    assert "NVIDIA driver 550.54.15" in d["other_software_stack"].value
+    assert "CUDA 12.4" in d["other_software_stack"].value
+    assert d.facts.nvidia.cuda_version == "12.4"
+    assert len(d.facts.nvidia.gpus) == 2
+    assert nvml.state["shutdown"] == 1
+    assert "accelerator_memory_configuration" in d.missing()
+
+
+def test_single_gpu_without_nvlink_has_no_accelerator_interconnect() -> None:
+    d = detect(FrozenProbe(nvml=fake_nvml([H100])))
+    assert d["accelerators_per_node"].value == "1"
+    interconnect = d["accelerator_interconnect"]
+    assert (interconnect.status, interconnect.value) == (FieldStatus.DEFAULTED, "N/A")
+    assert interconnect.reason == "a single GPU"
+
+
+def test_nvml_without_gpus_and_nvml_failing_midway() -> None:
+    d = detect(FrozenProbe(nvml=fake_nvml([])))
+    assert d["accelerators_per_node"].value == "0"
+    assert "NVML lists no NVIDIA GPU" in d["accelerators_per_node"].reason
+
+    broken = fake_nvml([H100])
+
+    def count() -> int:
+        raise RuntimeError("GPU is lost")
+
+    broken.nvmlDeviceGetCount = count
+    d = detect(FrozenProbe(nvml=broken))
+    assert d["accelerators_per_node"].value == "0"
+    assert "GPU is lost" in d["accelerators_per_node"].reason
+    assert broken.state["shutdown"] == 1
+
+
+# --------------------------------------------------------------------------- output
+
+
+def full_probe() -> FrozenProbe:
+    lscpu = (
+        "Model name: AMD EPYC 9654 96-Core Processor\nVendor ID: AuthenticAMD\nSocket(s): 2\n"
+        "Core(s) per socket: 96\nThread(s) per core: 2\nCPU(s): 384\nCPU max MHz: 3707.8120\n"
+        "L1d cache: 6 MiB (192 instances)\nL2 cache: 192 MiB (192 instances)\n"
+    )
+    dmi = (
+        "Memory Device\n\tSize: 64 GB\n\tType: DDR5\n\tSpeed: 4800 MT/s\n"
+        "Memory Device\n\tSize: 64 GB\n\tType: DDR5\n\tSpeed: 4800 MT/s\n"
+        "Memory Device\n\tSize: No Module Installed\n\tType: Unknown\n"
+    )
+    return FrozenProbe(
+        commands={"lscpu": lscpu, "dmidecode -t 17": dmi},
+        files={
+            "/etc/os-release": 'PRETTY_NAME="Ubuntu 22.04.4 LTS"\n',
+            "/sys/block/nvme0n1/size": "7501476528\n",
+        },
+        logical_cpus=384,
+        physical_cores=192,
+        memory_bytes=1536 * GIB,
+        platform_facts={
+            "system": "Linux",
+            "release": "5.15.0-105-generic",
+            "python": "3.11.9",
+            "libc": "glibc",
+            "libc_version": "2.35",
+        },
+        packages={"onnxruntime-gpu": "1.20.1", "mlcommons-loadgen": "6.0.17"},
+        providers=["CUDAExecutionProvider", "CPUExecutionProvider"],
+        nvml=fake_nvml([H100] * 8, nvlink_links=18),
+    )
+
+
+ANSWERS = {
+    "division": "closed",
+    "submitter": "ACME",
+    "status": "Available",
+    "system_name": "ACME box (8x H100)",
+    "system_type": "datacenter",
+    "cooling": "air",
+    "accelerator_memory_configuration": "HBM3",
+}
+
+
+def test_full_frozen_machine_needs_only_the_submitters_answers() -> None:
+    d = detect(full_probe())
+    assert d["host_processor_core_count"].value == "96"
+    assert d["host_processor_frequency"].value == "3.71 GHz"
+    assert d["host_processor_interconnect"].value == "Infinity Fabric"
+    assert d["host_memory_configuration"].value == "2x 64 GB DDR5-4800"
+    assert d["framework"].value == "ONNX Runtime 1.20.1"
+    assert "CUDAExecutionProvider" in d["framework"].reason
+    assert d["other_software_stack"].value.startswith(
+        "Python 3.11.9, Linux kernel 5.15.0-105-generic, glibc 2.35, MLPerf LoadGen 6.0.17"
+    )
+    assert set(d.unanswered()) == set(ANSWERS)
+    assert d.missing(ANSWERS) == ()
+    assert d.disallowed(ANSWERS) == ()
+    assert d.unanswered(ANSWERS) == ()
+
+
+def test_to_json_dict_is_strings_and_answers_win() -> None:
+    d = detect(full_probe())
+    plain = d.to_json_dict()
+    assert list(plain) == list(SYSTEM_FIELD_NAMES)
+    assert all(isinstance(v, str) for v in plain.values())
+    assert plain["accelerators_per_node"] == "8"
+    assert plain["submitter"] == ""
+    answered = d.to_json_dict({**ANSWERS, "accelerators_per_node": "4"})
+    assert answered["submitter"] == "ACME"
+    assert answered["accelerators_per_node"] == "4"
+    assert json.loads(json.dumps(answered)) == answered
+    with pytest.raises(RulesError, match="did you mean"):
+        d.to_json_dict({"submiter": "ACME"})
+
+
+def test_missing_and_disallowed_follow_the_answers() -> None:
+    d = detect(full_probe())
+    assert set(d.missing()) == {
+        "division",
+        "submitter",
+        "status",
+        "system_name",
+        "system_type",
+        "cooling",
+        "accelerator_memory_configuration",
+    }
+    assert "cooling" not in d.missing({"cooling": "liquid"})
+    assert d.missing({**ANSWERS, "framework": "  "}) == ("framework",)
+    assert d.disallowed({"status": "sold", "system_type": "edge"}) == ("status",)
+
+
+def test_rows_and_report() -> None:
+    d = detect(full_probe())
+    rows = d.as_rows({"cooling": "air"})
+    assert len(rows) == 35
+    by_name = {r[0]: r for r in rows}
+    assert by_name["cooling"] == ("cooling", "air", "answered", "your answer")
+    assert by_name["submitter"][2] == "ask"
+    report = json.loads(json.dumps(d.to_report(ANSWERS)))
+    assert report["missing"] == []
+    assert len(report["fields"]) == 35
+    assert report["facts"]["nvidia"]["gpus"][0]["name"] == "NVIDIA H100 80GB HBM3"
+    assert sum(f["required"] for f in report["fields"]) == 26
+
+
+def test_explain_reads_like_the_ui_shows_it() -> None:
+    v = FieldValue("host_processor_interconnect", "", FieldStatus.DEFAULTED, "single socket")
+    assert v.explain() == "host_processor_interconnect: defaulted to '' - single socket"
+    a = FieldValue("cooling", "", FieldStatus.ASK, "air or liquid")
+    assert a.explain() == "cooling: you must answer this - air or liquid"
+
+
+# --------------------------------------------------------------------------- parsers
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (0, "0 B"),
+        (512, "512 B"),
+        (32 * 1024, "32.0 KiB"),
+        (25276502016, "23.5 GiB"),
+        (256 * GIB, "256 GiB"),
+        (2 * 1024**4, "2.00 TiB"),
+    ],
+)
+def test_format_bytes(n: int, text: str) -> None:
+    assert format_bytes(n) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "n"), [("32K", 32768), ("2 MiB", 2 * 1024**2), ("1024 KB", 1024**2), ("x", None)]
+)
+def test_parse_cache_size(text: str, n: int | None) -> None:
+    assert parse_cache_size(text) == n
+
+
+def test_parse_dmidecode_memory_groups_modules() -> None:
+    text = (
+        "Memory Device\n\tSize: 32 GB\n\tType: DDR4\n\tSpeed: 3200 MT/s\n"
+        "Memory Device\n\tSize: 32 GB\n\tType: DDR4\n\tSpeed: 3200 MT/s\n"
+        "Memory Device\n\tSize: 16 GB\n\tType: DDR4\n\tConfigured Memory Speed: 2933 MT/s\n"
+        "Memory Device\n\tSize: No Module Installed\n"
+    )
+    assert parse_dmidecode_memory(text) == "2x 32 GB DDR4-3200, 1x 16 GB DDR4-2933"
+    assert parse_dmidecode_memory("# dmidecode 3.4\n") is None
