@@ -89,6 +89,25 @@ class Benchmark:
     variant: str = ""
     #: the task module of the built-in harness that runs it, or None
     harness_task: str | None = None
+    #: Offline: the least samples one query must hold (the checker's OFFLINE_MIN_SPQ_SINCE_V4,
+    #: LoadGen's ``<model>.Offline.min_query_count``)
+    offline_min_samples: int | None = None
+    #: the checker's "datacenter,edge" tables: a system submitted in both categories at once
+    required_scenarios_datacenter_edge: tuple[Scenario, ...] = ()
+    optional_scenarios_datacenter_edge: tuple[Scenario, ...] = ()
+    #: LoadGen key used for the Interactive scenario (LoadGen runs it as Server with this key)
+    loadgen_interactive_model: str | None = None
+    #: other names a user may type for this benchmark (besides checker_model and loadgen_model)
+    aliases: tuple[str, ...] = ()
+    #: TEST01 / TEST04 accuracy tolerance in percent (the checker's get_delta_perc), per metric
+    compliance_delta_percent: Mapping[str, float] = field(default_factory=dict)
+    #: where the numbers come from, and anything derived rather than copied
+    source: str = ""
+
+    @property
+    def categories(self) -> tuple[Category, ...]:
+        """The categories a closed submission of this benchmark may be made in."""
+        return tuple(c for c in Category if c in self.required_scenarios)
 
     @property
     def server_latency_ns(self) -> int | None:
@@ -128,5 +147,20 @@ class Round:
     #: the truncated accuracy log in a package may be at most this many bytes
     max_accuracy_log_bytes: int
     system_fields: tuple[SystemField, ...]
-    #: the scenarios that exist for each category
+    #: the divisions a submission may be made in
     divisions: tuple[Division, ...] = (Division.CLOSED, Division.OPEN)
+    #: MultiStream: samples per query (LoadGen's ``*.MultiStream.samples_per_query``)
+    multistream_samples_per_query: int = 8
+    #: scenarios whose result LoadGen reports through early stopping (the checker's
+    #: ``uses_early_stopping``)
+    early_stopping_scenarios: tuple[Scenario, ...] = (
+        Scenario.SERVER,
+        Scenario.SINGLE_STREAM,
+        Scenario.MULTI_STREAM,
+    )
+    #: the largest file a submission package may hold (the checker's FILE_SIZE_LIMIT_MB)
+    max_file_bytes: int = 50 * 1024 * 1024
+    #: where the numbers come from; says so plainly when a round is derived, not copied
+    source: str = ""
+    #: True for rounds kept only for the older benchmarks (not in ROUNDS)
+    legacy: bool = False
