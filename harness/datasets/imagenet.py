@@ -1,0 +1,306 @@
+"""ImageNet 2012 validation set in the MLCommons reference layout: a folder of JPEGs and a
+``val_map.txt`` whose lines are ``<file name> <label 0..999>``; sample index = line number.
+
+Preprocessing follows the reference ResNet50 ONNX path (mlcommons/inference,
+vision/classification_and_detection/python/dataset.py ``pre_process_vgg``):
+
+1. decode to RGB (the reference decodes BGR with OpenCV and swaps to RGB);
+2. resize so the shorter side is 256 = int(100 * 224 / 87.5) and the longer side
+   int(256 * long / short), with area interpolation (``cv2.INTER_AREA``);
+3. centre crop 224x224 with the reference's integer arithmetic;
+4. float32, subtract the per-channel means (123.68, 116.78, 103.94), no scaling;
+5. transpose HWC → CHW (the ONNX model takes NCHW).
+
+We decode and resize with Pillow, not OpenCV. Differences, all small:
+- downscaling uses Pillow's BOX filter, which is exact pixel-area averaging like INTER_AREA;
+- upscaling (images whose shorter side is under 256, rare in ImageNet val) uses Pillow's
+  BILINEAR, where INTER_AREA uses a slightly different linear kernel;
+- EXIF orientation is applied, as ``cv2.imread`` does by default;
+- both link libjpeg(-turbo) with the default (ISLOW) DCT, so decoded pixels normally agree;
+  grayscale and CMYK JPEGs are converted to RGB by Pillow's rules rather than OpenCV's.
+Pixel values may differ by a rounding step on some images; top-1 accuracy is unaffected in
+practice, but a submitter who needs bit-identical inputs should say so in the system notes.
+
+The disk cache keeps the result of steps 1-3 (and the transpose) as uint8 [3, 224, 224], one
+file per image, 147 KiB each (7.5 GB for all 50,000, a quarter of float32 .npy files); step 4
+is exact from it and runs when LoadGen loads the samples, never on the timed path. Its folder
+is keyed by the data set's real path and val_map.txt content and by PREPROCESSING_ID; each
+file by the image's name, size and mtime, so a replaced JPEG is preprocessed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from harness.datasets import DiskCache, SampleStore
+from harness.tasks import DatasetError, ProgressCallback
+
+__all__ = [
+    "CROP",
+    "MEANS",
+    "PREPROCESSING_ID",
+    "RESIZE_SHORT",
+    "ImagenetDataset",
+    "crop_image",
+    "preprocess_image",
+    "read_val_map",
+    "to_input",
+]
+
+#: centre crop edge, pixels
+CROP = 224
+#: shorter side after resize: the reference's 87.5 % central fraction of 224
+RESIZE_SHORT = int(100.0 * CROP / 87.5)
+#: per-channel means subtracted from RGB pixel values (the reference's pre_process_vgg)
+MEANS = np.array([123.68, 116.78, 103.94], dtype=np.float32)
+SAMPLE_SHAPE = (3, CROP, CROP)
+#: cache key part: bump the trailing version whenever the arithmetic below changes
+PREPROCESSING_ID = "resnet50-vgg-area256-crop224-mean-nchw-f32-pil-v1"
+VAL_MAP = "val_map.txt"
+
+
+def resized_size(width: int, height: int) -> tuple[int, int]:
+    """The reference's resize target (w, h): shorter side 256, aspect ratio kept, truncated."""
+    if height > width:
+        return RESIZE_SHORT, int(RESIZE_SHORT * height / width)
+    return int(RESIZE_SHORT * width / height), RESIZE_SHORT
+
+
+def crop_image(path: Path | str | BinaryIO) -> np.ndarray:
+    """One JPEG (path or open binary file) → uint8 [3, 224, 224]: steps 1-3 and the transpose.
+
+    This is what the disk cache keeps: a quarter of the float32 size, and the float32 input
+    is recovered exactly (uint8 → float32 minus the means is what the reference computes).
+    """
+    with Image.open(path) as im:
+        rgb = ImageOps.exif_transpose(im).convert("RGB")
+    w, h = resized_size(*rgb.size)
+    downscale = w <= rgb.size[0] and h <= rgb.size[1]
+    resample = Image.Resampling.BOX if downscale else Image.Resampling.BILINEAR
+    resized = rgb.resize((w, h), resample=resample)
+    left = int((w - CROP) / 2)
+    top = int((h - CROP) / 2)
+    pixels = np.asarray(resized, dtype=np.uint8)[top : top + CROP, left : left + CROP]
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+
+
+def to_input(chw: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """uint8 [3, 224, 224] → the model input: float32 minus the per-channel means (step 4)."""
+    if out is None:
+        out = np.empty(SAMPLE_SHAPE, dtype=np.float32)
+    np.subtract(chw, MEANS[:, None, None], out=out, dtype=np.float32)
+    return out
+
+
+def preprocess_image(path: Path | str | BinaryIO, out: np.ndarray | None = None) -> np.ndarray:
+    """One JPEG → float32 [3, 224, 224], the reference ResNet50 preprocessing (module doc)."""
+    return to_input(crop_image(path), out)
+
+
+def read_val_map(path: Path) -> tuple[list[str], np.ndarray]:
+    """File names and labels of a val_map.txt (DatasetError naming the bad line)."""
+    return parse_val_map(path, _read_bytes(path))
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DatasetError(
+            f"no {VAL_MAP} in {path.parent}",
+            f"point the data set at the ImageNet validation folder that holds {VAL_MAP} and the JPEGs",
+        ) from None
+    except OSError as exc:
+        raise DatasetError(f"cannot read {path}: {exc}", "check the file's permissions") from None
+
+
+def parse_val_map(path: Path, raw: bytes) -> tuple[list[str], np.ndarray]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path} is not UTF-8 text: {exc}", f"regenerate {VAL_MAP}") from None
+    names: list[str] = []
+    labels: list[int] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        cols = line.split()
+        if not cols:
+            continue
+        if len(cols) != 2 or not cols[1].lstrip("-").isdigit():
+            raise DatasetError(
+                f"{path}:{lineno}: expected '<file name> <label>', found {line.strip()!r}",
+                f"fix or regenerate {VAL_MAP}",
+            )
+        names.append(cols[0])
+        labels.append(int(cols[1]))
+    if not names:
+        raise DatasetError(
+            f"{path} lists no images", f"{VAL_MAP} needs one '<file> <label>' per line"
+        )
+    return names, np.asarray(labels, dtype=np.int64)
+
+
+def dataset_key(folder: Path, val_map_bytes: bytes) -> str:
+    """Identity of a data set folder for the cache: its real path and its val_map's content."""
+    h = hashlib.sha256()
+    h.update(str(folder.resolve()).encode())
+    h.update(b"\0")
+    h.update(hashlib.sha256(val_map_bytes).digest())
+    return h.hexdigest()[:20]
+
+
+class ImagenetDataset:
+    """ImageNet val, preprocessed once into a disk cache, loaded into one contiguous array."""
+
+    def __init__(
+        self,
+        dataset_path: Path | str,
+        cache_dir: Path | str,
+        count: int | None = None,
+        *,
+        workers: int | None = None,
+    ) -> None:
+        folder = Path(dataset_path)
+        if folder.is_file() and folder.name == VAL_MAP:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise DatasetError(
+                f"data set folder {folder} does not exist",
+                "point the data set at the ImageNet validation folder (JPEGs + val_map.txt)",
+            )
+        self.folder = folder
+        val_map = folder / VAL_MAP
+        raw = _read_bytes(val_map)
+        names, labels = parse_val_map(val_map, raw)
+        if count is not None:
+            if count < 1:
+                raise DatasetError(
+                    f"dataset_count must be at least 1, got {count}", "use null for all"
+                )
+            if count > len(names):
+                raise DatasetError(
+                    f"dataset_count {count} is larger than the {len(names)} images in {val_map}",
+                    f"use at most {len(names)} (or null for all)",
+                )
+            names, labels = names[:count], labels[:count]
+        self.names = names
+        self.labels = labels
+        self.total_count = len(names)
+        self._root = str(folder)
+        self._check_images_exist()
+        self.cache_folder = (
+            Path(cache_dir) / "imagenet" / dataset_key(folder, raw) / f"{PREPROCESSING_ID}.u8"
+        )
+        self._cache = DiskCache(self.cache_folder, SAMPLE_SHAPE, np.dtype(np.uint8))
+        self._store = SampleStore(self.total_count, SAMPLE_SHAPE, np.dtype(np.float32))
+        self._workers = workers or max(1, os.cpu_count() or 1)
+        self.cache_hits = 0
+        self.cache_misses = 0
+
+    def _check_images_exist(self) -> None:
+        # one directory listing per folder, not one stat per image: 50,000 names in ~50 ms
+        by_dir: dict[str, set[str]] = {}
+        for name in self.names:
+            by_dir.setdefault(os.path.dirname(name), set())
+        for sub in by_dir:
+            try:
+                with os.scandir(os.path.join(self._root, sub)) as it:
+                    by_dir[sub] = {e.name for e in it}
+            except OSError:
+                pass
+        missing = [n for n in self.names if os.path.basename(n) not in by_dir[os.path.dirname(n)]]
+        if missing:
+            shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+            raise DatasetError(
+                f"{len(missing)} of {len(self.names)} images listed in {VAL_MAP} are missing "
+                f"from {self.folder}: {shown}",
+                "restore the missing JPEGs, or lower dataset_count to the images you have "
+                "(sample indices must match val_map.txt lines for the accuracy script)",
+            )
+
+    def _key(self, index: int) -> str:
+        # the source file's name, size and mtime: a replaced JPEG is preprocessed again
+        name = self.names[index]
+        try:
+            st = os.stat(os.path.join(self._root, name))
+        except OSError as exc:
+            raise DatasetError(
+                f"cannot read {self.folder / name}: {exc.strerror}", "restore the JPEG"
+            ) from None
+        raw = f"{name}\0{st.st_size}\0{st.st_mtime_ns}".encode()
+        return hashlib.blake2b(raw, digest_size=12).hexdigest()
+
+    def _make(self, index: int) -> np.ndarray:
+        """Decode, resize and crop one image, and cache the uint8 result."""
+        path = self.folder / self.names[index]
+        try:
+            chw = crop_image(path)
+        except (OSError, ValueError) as exc:
+            raise DatasetError(f"cannot decode {path}: {exc}", "replace the damaged JPEG") from None
+        self._cache.write(self._key(index), chw)
+        return chw
+
+    def preprocess(
+        self,
+        indices: Sequence[int] | np.ndarray | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """Fill the disk cache for these samples (all when None); returns how many were made."""
+        wanted = (
+            np.arange(self.total_count) if indices is None else np.asarray(indices, dtype=np.int64)
+        )
+        keys = [self._key(int(i)) for i in wanted]
+        todo = [int(i) for i, ok in zip(wanted, self._cache.has(keys), strict=True) if not ok]
+        if not todo:
+            return 0
+        label = f"Preprocessing {len(todo)} ImageNet images"
+        if progress:
+            progress(label, 0, len(todo))
+
+        with ThreadPoolExecutor(self._workers) as pool:
+            for done, _ in enumerate(pool.map(self._make, todo), start=1):
+                if progress and (done == len(todo) or done % 64 == 0):
+                    progress(label, done, len(todo))
+        self.cache_misses += len(todo)
+        return len(todo)
+
+    def _fill(self, indices: np.ndarray, rows: np.ndarray) -> None:
+        # Threads: the kernel's first touch of the fresh pages of `rows` dominates reading and
+        # runs in parallel, as do numpy's conversion and Pillow's decode (GIL released).
+        def one(row: int) -> bool:
+            index = int(indices[row])
+            chw = np.empty(SAMPLE_SHAPE, dtype=np.uint8)
+            hit = self._cache.read_into(self._key(index), chw)
+            to_input(chw if hit else self._make(index), rows[row])
+            return hit
+
+        with ThreadPoolExecutor(self._workers) as pool:
+            hits = sum(pool.map(one, range(len(indices))))
+        self.cache_hits += hits
+        self.cache_misses += len(indices) - hits
+
+    def load(self, indices: Sequence[int] | np.ndarray) -> None:
+        idx = np.asarray(indices, dtype=np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.total_count):
+            raise IndexError(f"sample index out of range 0..{self.total_count - 1}")
+        self._store.load(idx, self._fill)
+
+    def unload(self, indices: Sequence[int] | np.ndarray) -> None:
+        self._store.unload(np.asarray(indices, dtype=np.int64))
+
+    def batch(self, indices: np.ndarray) -> np.ndarray:
+        return self._store.batch(np.asarray(indices, dtype=np.int64))
+
+    @property
+    def loaded_count(self) -> int:
+        return self._store.loaded_count
+
+    def image_path(self, index: int) -> Path:
+        return self.folder / self.names[index]
