@@ -1,0 +1,317 @@
+"""The submitter's checklist: automatic items from the validator, manual items a person confirms.
+
+The manual items follow the MLPerf Inference self-certification checklist
+(mlcommons/inference_policies, submission_checklist.md) and the submission rules: what no tool
+can see (the model's licence, calibration documentation, availability date, techniques the rules
+forbid, ...). Automatic items are recomputed from :func:`mlperf_tui.validate.validate` each time
+the checklist is loaded; only the answers to manual items are stored.
+
+Answers live beside the package, never inside the tree the checker reads:
+``<package>/../<package name>.checklist.json``. A second review loads them and resumes where the
+first one stopped.
+
+API for the front ends::
+
+    checklist = load_checklist(package_dir)
+    for item in checklist.items: item.id, item.title, item.kind, item.state, item.detail
+    checklist.confirm("manual.licence", note="Apache-2.0, see src/README.md")
+    checklist.save()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from mlperf_tui import rules
+from mlperf_tui.errors import PackageError
+from mlperf_tui.validate import CheckResult, validate
+
+Kind = Literal["auto", "manual"]
+#: auto items: passed | failed; manual items: pending | confirmed | declined
+State = Literal["passed", "failed", "pending", "confirmed", "declined"]
+
+SCHEMA_VERSION = 1
+CHECKLIST_SUFFIX = ".checklist.json"
+
+
+@dataclass(frozen=True)
+class _AutoSpec:
+    id: str
+    title: str
+    prefixes: tuple[str, ...]
+
+
+#: automatic items: each passes when the validator finds no error with one of its id prefixes
+AUTO_ITEMS: tuple[_AutoSpec, ...] = (
+    _AutoSpec("auto.tree", "The package has every folder and file the checker needs", ("tree.",)),
+    _AutoSpec("auto.system", "The systems description is complete and consistent", ("system.",)),
+    _AutoSpec(
+        "auto.measurements",
+        "measurements.json states data types, weights and transformations",
+        ("measurements.",),
+    ),
+    _AutoSpec(
+        "auto.runs",
+        "Every LoadGen run is VALID, error-free, with the round's seeds and settings",
+        ("log.",),
+    ),
+    _AutoSpec(
+        "auto.accuracy",
+        "Accuracy covers the whole data set, meets the target (closed) and carries its hash",
+        ("accuracy.",),
+    ),
+    _AutoSpec("auto.compliance", "The compliance tests passed (closed division)", ("compliance.",)),
+    _AutoSpec(
+        "auto.submittable",
+        "Built from valid execution with real assets (not a test or synthetic package)",
+        ("package.",),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class _ManualSpec:
+    id: str
+    title: str
+    detail: str
+
+
+#: manual items, from the self-certification checklist and the submission rules
+MANUAL_ITEMS: tuple[_ManualSpec, ...] = (
+    _ManualSpec(
+        "manual.licence",
+        "The model's licence allows publishing these results",
+        "Check the licence of the model weights you used (the reference model's, or your own "
+        "in open) and that the code in src/ may be published for review.",
+    ),
+    _ManualSpec(
+        "manual.availability",
+        "The system's availability matches its status (available / preview / rdi)",
+        "available: can be bought or rented now; preview: available within 180 days of "
+        "publication; rdi: research, development or internal. Know the date.",
+    ),
+    _ManualSpec(
+        "manual.system-description",
+        "Every systems-JSON value is right for this machine",
+        "Detection can be wrong (virtual machines, containers): read systems/<system>.json "
+        "field by field.",
+    ),
+    _ManualSpec(
+        "manual.calibration",
+        "Quantization and calibration are documented (or no quantization was used)",
+        "Weights calibrated only with the benchmark's calibration set; the procedure written "
+        "down in the submission (closed division).",
+    ),
+    _ManualSpec(
+        "manual.same-code",
+        "Accuracy and performance ran the same code, model and settings",
+        "No change between the accuracy run, the performance run and the compliance runs.",
+    ),
+    _ManualSpec(
+        "manual.loadgen",
+        "LoadGen is an official release, unmodified",
+        "mlcommons-loadgen as published for this round, without local changes.",
+    ),
+    _ManualSpec(
+        "manual.preprocessing",
+        "Only allowed untimed pre-processing was used",
+        "Resize, crop, channel reorder, mean subtraction and normalization, conversion to the "
+        "input type: nothing that uses knowledge of the data set's labels.",
+    ),
+    _ManualSpec(
+        "manual.prohibited",
+        "None of the prohibited techniques were used",
+        "No caching of queries, responses or intermediate results; no weight changes during "
+        "the timed run; no knowledge of LoadGen's implementation to predict queries; no "
+        "statistical information about the performance or accuracy sets.",
+    ),
+    _ManualSpec(
+        "manual.real-world",
+        "The results reflect the system's real-world performance",
+        "The system was not tuned only for the benchmark's fixed-length runs.",
+    ),
+    _ManualSpec(
+        "manual.rules",
+        "The submission follows all relevant MLPerf rules",
+        "inference_rules.adoc and submission_rules.adoc of mlcommons/inference_policies.",
+    ),
+)
+
+
+@dataclass
+class ChecklistItem:
+    """One line of the checklist."""
+
+    id: str
+    title: str
+    kind: Kind
+    state: State
+    detail: str = ""
+    note: str = ""
+    answered_at: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("passed", "confirmed")
+
+
+@dataclass
+class Checklist:
+    """The checklist of one package; ``save`` writes the manual answers beside it."""
+
+    package_dir: Path
+    path: Path
+    items: list[ChecklistItem] = field(default_factory=list)
+
+    def item(self, item_id: str) -> ChecklistItem:
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise PackageError(
+            f'no checklist item "{item_id}"',
+            "use one of: " + ", ".join(i.id for i in self.items),
+        )
+
+    def _answer(self, item_id: str, state: State, note: str) -> ChecklistItem:
+        item = self.item(item_id)
+        if item.kind != "manual":
+            raise PackageError(
+                f'"{item_id}" is checked automatically; it cannot be answered by hand',
+                "fix what the validator reports, then load the checklist again",
+            )
+        item.state = state
+        item.note = note
+        item.answered_at = datetime.now(UTC).isoformat(timespec="seconds")
+        return item
+
+    def confirm(self, item_id: str, note: str = "") -> ChecklistItem:
+        """Mark a manual item as confirmed by the person reviewing."""
+        return self._answer(item_id, "confirmed", note)
+
+    def decline(self, item_id: str, note: str = "") -> ChecklistItem:
+        """Mark a manual item as not true (the package must not be submitted yet)."""
+        return self._answer(item_id, "declined", note)
+
+    def reset(self, item_id: str) -> ChecklistItem:
+        """Return a manual item to pending."""
+        item = self._answer(item_id, "pending", "")
+        item.answered_at = None
+        return item
+
+    @property
+    def pending(self) -> list[ChecklistItem]:
+        return [i for i in self.items if i.state == "pending"]
+
+    @property
+    def complete(self) -> bool:
+        """Every item passed or confirmed: ready to submit."""
+        return all(i.done for i in self.items)
+
+    def progress(self) -> tuple[int, int]:
+        """(done, total)."""
+        return sum(1 for i in self.items if i.done), len(self.items)
+
+    def save(self) -> Path:
+        """Write the manual answers to :attr:`path` (atomically)."""
+        answers = {
+            i.id: {"state": i.state, "note": i.note, "answered_at": i.answered_at}
+            for i in self.items
+            if i.kind == "manual" and i.state != "pending"
+        }
+        data = {
+            "schema_version": SCHEMA_VERSION,
+            "package": str(self.package_dir),
+            "answers": answers,
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, indent=2)
+                fh.write("\n")
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return self.path
+
+
+def checklist_path(package_dir: Path | str) -> Path:
+    """Where the answers of ``package_dir``'s checklist are kept: beside the package."""
+    package = Path(package_dir).resolve()
+    return package.parent / f"{package.name}{CHECKLIST_SUFFIX}"
+
+
+def _auto_items(results: Sequence[CheckResult]) -> list[ChecklistItem]:
+    items = []
+    for spec in AUTO_ITEMS:
+        mine = [r for r in results if r.id.startswith(spec.prefixes) and r.severity == "error"]
+        detail = "\n".join(f"{r.id}: {r.message} ({r.path})" for r in mine[:20])
+        if len(mine) > 20:
+            detail += f"\n... and {len(mine) - 20} more"
+        items.append(
+            ChecklistItem(
+                id=spec.id,
+                title=spec.title,
+                kind="auto",
+                state="failed" if mine else "passed",
+                detail=detail,
+            )
+        )
+    return items
+
+
+def _saved_answers(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise PackageError(
+            f"the checklist answers in {path} cannot be read ({exc})",
+            f"fix or delete {path} (the answers will be asked again)",
+        ) from None
+    answers = data.get("answers") if isinstance(data, dict) else None
+    return answers if isinstance(answers, dict) else {}
+
+
+def load_checklist(
+    package_dir: Path | str,
+    *,
+    version: str = rules.DEFAULT_ROUND,
+    results: Iterable[CheckResult] | None = None,
+    validator: Callable[[Path], list[CheckResult]] | None = None,
+) -> Checklist:
+    """The checklist of the package: automatic items (validated now) and saved manual answers.
+
+    ``results`` reuses a validation the caller already has.
+    """
+    package = Path(package_dir)
+    if results is None:
+        results = validator(package) if validator else validate(package, version=version)
+    path = checklist_path(package)
+    saved = _saved_answers(path)
+    items = _auto_items(list(results))
+    for spec in MANUAL_ITEMS:
+        raw = saved.get(spec.id)
+        answer: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        state = answer.get("state")
+        items.append(
+            ChecklistItem(
+                id=spec.id,
+                title=spec.title,
+                kind="manual",
+                state=state if state in ("confirmed", "declined") else "pending",
+                detail=spec.detail,
+                note=str(answer.get("note") or ""),
+                answered_at=answer.get("answered_at"),
+            )
+        )
+    return Checklist(package_dir=package, path=path, items=items)

@@ -1,0 +1,447 @@
+"""The validator on a good package built from real LoadGen runs, and on that package corrupted
+in one way per test: each corruption must be reported with its specific check id."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from mlperf_tui.validate import CheckResult, errors, to_json, tree_complete, validate
+
+
+def _fixtures() -> ModuleType:
+    name = "mlperf_tui_fixture_packages"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "fixtures" / "packages.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+fx = _fixtures()
+
+
+@pytest.fixture(scope="session")
+def good(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return fx.good_packages(tmp_path_factory.getbasetemp() / "mlperf-tui-packages")
+
+
+@pytest.fixture
+def pkg(good: dict[str, Path], tmp_path: Path) -> Path:
+    """A private copy of the good closed package."""
+    return fx.copy_tree(good["closed"], tmp_path / "pkg")
+
+
+def check(package: Path) -> list[CheckResult]:
+    return validate(package, rules_round=fx.fixture_rules())
+
+
+def ids(results: list[CheckResult], severity: str = "error") -> set[str]:
+    return {r.id for r in results if r.severity == severity}
+
+
+def base(package: Path) -> Path:
+    return package / "closed" / fx.SUBMITTER
+
+
+def scenario_dir(package: Path, scenario: str) -> Path:
+    return next((base(package) / "results").glob(f"*/resnet/{scenario}"))
+
+
+def system_json(package: Path) -> Path:
+    return next((base(package) / "systems").glob("*.json"))
+
+
+def edit_json(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+def set_log_value(path: Path, key: str, value: Any) -> None:
+    """Rewrite every :::MLLOG line of ``key`` in a detail log with ``value``."""
+    out = []
+    found = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith(":::MLLOG ") and f'"key": "{key}"' in line:
+            record = json.loads(line[len(":::MLLOG ") :])
+            record["value"] = value
+            line = ":::MLLOG " + json.dumps(record)
+            found = True
+        out.append(line)
+    assert found, f"{key} not in {path}"
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def perf_detail(package: Path, scenario: str = "Offline") -> Path:
+    return scenario_dir(package, scenario) / "performance" / "run_1" / "mlperf_log_detail.txt"
+
+
+# -- the good package --------------------------------------------------------------------------
+
+
+def test_good_package_has_no_finding_at_all(good: dict[str, Path]) -> None:
+    results = check(good["closed"])
+    assert results == [], "\n".join(f"{r.id} {r.path}: {r.message}" for r in results)
+
+
+def test_good_package_under_the_real_rules_only_misses_the_duration(good: dict[str, Path]) -> None:
+    # the fixture's runs last 200 ms, not 600 s: that is the one rule they do not meet, and a
+    # package that claims valid execution is not excused
+    results = validate(good["closed"])
+    assert ids(results) == {"log.min-duration"}
+    assert all("600000" in r.message for r in results)
+
+
+def test_test_and_synthetic_package_says_precisely_why_and_nothing_else(
+    good: dict[str, Path],
+) -> None:
+    results = validate(good["test"])
+    assert {r.id for r in results} == {"package.test-execution", "package.synthetic-assets"}
+    assert all(r.severity == "error" for r in results)
+    test = next(r for r in results if r.id == "package.test-execution")
+    assert "min_duration is 200 ms" in test.message
+    assert tree_complete(results)
+    assert not tree_complete([*check(good["closed"]), CheckResult("x", "error", "", "", "")])
+
+
+def test_test_package_still_reports_what_test_execution_does_not_explain(
+    good: dict[str, Path], tmp_path: Path
+) -> None:
+    package = fx.copy_tree(good["test"], tmp_path / "pkg")
+    detail = next(package.glob("open/*/results/*/resnet/Offline/performance/run_1/*detail.txt"))
+    set_log_value(detail, "effective_qsl_rng_seed", 1)
+    assert "log.seed-mismatch" in ids(validate(package))
+
+
+def test_json_output_round_trips(good: dict[str, Path]) -> None:
+    doc = json.loads(to_json(validate(good["test"])))
+    assert doc["ok"] is False
+    assert doc["counts"]["error"] == 2
+    assert {r["id"] for r in doc["results"]} == {
+        "package.test-execution",
+        "package.synthetic-assets",
+    }
+
+
+# -- one corruption each -----------------------------------------------------------------------
+
+
+def test_removed_file(pkg: Path) -> None:
+    (scenario_dir(pkg, "Offline") / "performance" / "run_1" / "mlperf_log_summary.txt").unlink()
+    assert "tree.missing-file" in ids(check(pkg))
+
+
+def test_empty_file(pkg: Path) -> None:
+    (scenario_dir(pkg, "SingleStream") / "user.conf").write_text("", encoding="utf-8")
+    assert "tree.empty-file" in ids(check(pkg))
+
+
+def test_invalid_run(pkg: Path) -> None:
+    set_log_value(perf_detail(pkg), "result_validity", "INVALID")
+    results = check(pkg)
+    assert "log.invalid-run" in ids(results)
+
+
+def test_summary_says_invalid(pkg: Path) -> None:
+    summary = perf_detail(pkg).with_name("mlperf_log_summary.txt")
+    summary.write_text(
+        summary.read_text(encoding="utf-8").replace("Result is : VALID", "Result is : INVALID"),
+        encoding="utf-8",
+    )
+    assert "log.invalid-run" in ids(check(pkg))
+
+
+def test_loadgen_error_line(pkg: Path) -> None:
+    detail = perf_detail(pkg, "SingleStream")
+    record = {
+        "key": "error_runtime",
+        "value": "Ending early: Ran out of generated queries to issue",
+        "time_ms": 1.0,
+        "namespace": "mlperf::logging",
+        "event_type": "POINT_IN_TIME",
+        "metadata": {"is_error": True, "is_warning": False, "file": "loadgen.cc"},
+    }
+    with detail.open("a", encoding="utf-8") as fh:
+        fh.write(":::MLLOG " + json.dumps(record) + "\n")
+    results = check(pkg)
+    assert "log.loadgen-error" in ids(results)
+    assert any("Ran out of generated queries" in r.message for r in results)
+
+
+def test_loadgen_error_in_accuracy_log(pkg: Path) -> None:
+    detail = scenario_dir(pkg, "Offline") / "accuracy" / "mlperf_log_detail.txt"
+    record = {"key": "error_invalid_config", "value": "bad", "metadata": {"is_error": True}}
+    with detail.open("a", encoding="utf-8") as fh:
+        fh.write(":::MLLOG " + json.dumps(record) + "\n")
+    assert "log.loadgen-error" in ids(check(pkg))
+
+
+def test_truncated_detail_log(pkg: Path) -> None:
+    detail = perf_detail(pkg)
+    with detail.open("a", encoding="utf-8") as fh:
+        fh.write(':::MLLOG {"key": "result_validity", "val\n')
+    assert "log.unreadable" in ids(check(pkg))
+
+
+def test_empty_system_field(pkg: Path) -> None:
+    edit_json(system_json(pkg), lambda d: d.update(cooling=""))
+    results = check(pkg)
+    assert "system.empty-field" in ids(results)
+    assert any("cooling" in r.message for r in results)
+
+
+def test_integer_zero_for_a_string_field(pkg: Path) -> None:
+    edit_json(system_json(pkg), lambda d: d.update(host_processors_per_node=0))
+    assert "system.wrong-type" in ids(check(pkg))
+
+
+def test_missing_system_field(pkg: Path) -> None:
+    edit_json(system_json(pkg), lambda d: d.pop("hw_notes"))
+    assert "system.missing-field" in ids(check(pkg))
+
+
+def test_invalid_status(pkg: Path) -> None:
+    edit_json(system_json(pkg), lambda d: d.update(status="for sale"))
+    assert "system.invalid-value" in ids(check(pkg))
+
+
+def test_division_name_mismatch(pkg: Path) -> None:
+    edit_json(system_json(pkg), lambda d: d.update(division="open"))
+    assert "system.division-mismatch" in ids(check(pkg))
+
+
+def test_submitter_mismatch(pkg: Path) -> None:
+    edit_json(system_json(pkg), lambda d: d.update(submitter="Someone_Else"))
+    assert "system.submitter-mismatch" in ids(check(pkg))
+
+
+def test_unreadable_systems_json(pkg: Path) -> None:
+    system_json(pkg).write_text("{not json", encoding="utf-8")
+    assert "system.unreadable" in ids(check(pkg))
+
+
+def test_wrong_seed(pkg: Path) -> None:
+    set_log_value(perf_detail(pkg), "effective_schedule_rng_seed", 12345)
+    results = check(pkg)
+    assert "log.seed-mismatch" in ids(results)
+    assert any("schedule_rng_seed 12345" in r.message for r in results)
+
+
+def test_short_duration(pkg: Path) -> None:
+    set_log_value(perf_detail(pkg, "SingleStream"), "effective_min_duration_ms", 100)
+    assert "log.min-duration" in ids(check(pkg))
+
+
+def test_performance_sample_count_wrong(pkg: Path) -> None:
+    set_log_value(perf_detail(pkg), "effective_performance_sample_count", 512)
+    assert "log.performance-sample-count" in ids(check(pkg))
+
+
+def test_offline_minimum_unmet(pkg: Path) -> None:
+    set_log_value(perf_detail(pkg), "effective_samples_per_query", 1000)
+    assert "log.offline-min-samples" in ids(check(pkg))
+
+
+def test_early_stopping_not_met(pkg: Path) -> None:
+    set_log_value(perf_detail(pkg, "SingleStream"), "early_stopping_met", False)
+    assert "log.early-stopping" in ids(check(pkg))
+
+
+def test_accuracy_log_in_performance_folder(pkg: Path) -> None:
+    shutil.copyfile(
+        scenario_dir(pkg, "Offline") / "accuracy" / "mlperf_log_detail.txt", perf_detail(pkg)
+    )
+    assert "log.mode-mismatch" in ids(check(pkg))
+
+
+def test_accuracy_log_too_large(pkg: Path, good: dict[str, Path]) -> None:
+    full = good["closed_results"] / "runs" / "Offline-accuracy" / "mlperf_log_accuracy.json"
+    shutil.copyfile(full, scenario_dir(pkg, "Offline") / "accuracy" / "mlperf_log_accuracy.json")
+    assert "accuracy.log-too-large" in ids(check(pkg))
+
+
+def test_missing_hash(pkg: Path) -> None:
+    txt = scenario_dir(pkg, "SingleStream") / "accuracy" / "accuracy.txt"
+    kept = [ln for ln in txt.read_text(encoding="utf-8").splitlines() if not ln.startswith("hash=")]
+    txt.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    assert "accuracy.hash-missing" in ids(check(pkg))
+
+
+def test_hash_of_another_log(pkg: Path) -> None:
+    acc = scenario_dir(pkg, "Offline") / "accuracy"
+    # a small, untruncated log whose hash the validator can recompute
+    (acc / "mlperf_log_accuracy.json").write_text(
+        '[\n{ "seq_id" : 0, "qsl_idx" : 1, "data" : "00000000" }\n]\n', encoding="utf-8"
+    )
+    assert "accuracy.hash-mismatch" in ids(check(pkg))
+
+
+def test_accuracy_below_target_in_closed(pkg: Path) -> None:
+    txt = scenario_dir(pkg, "Offline") / "accuracy" / "accuracy.txt"
+    txt.write_text(
+        txt.read_text(encoding="utf-8").replace("accuracy=100.000%", "accuracy=70.000%"),
+        encoding="utf-8",
+    )
+    assert "accuracy.below-target" in ids(check(pkg))
+
+
+def test_accuracy_metric_missing(pkg: Path) -> None:
+    txt = scenario_dir(pkg, "Offline") / "accuracy" / "accuracy.txt"
+    kept = [ln for ln in txt.read_text(encoding="utf-8").splitlines() if ln.startswith("hash=")]
+    txt.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    assert "accuracy.metric-missing" in ids(check(pkg))
+
+
+def test_accuracy_not_on_the_whole_data_set(pkg: Path) -> None:
+    detail = scenario_dir(pkg, "SingleStream") / "accuracy" / "mlperf_log_detail.txt"
+    set_log_value(detail, "qsl_reported_total_count", 500)
+    set_log_value(detail, "effective_accuracy_sample_count", 500)
+    assert "accuracy.dataset-size" in ids(check(pkg))
+
+
+def test_missing_measurements_key(pkg: Path) -> None:
+    edit_json(
+        scenario_dir(pkg, "Offline") / "measurements.json", lambda d: d.pop("weight_data_types")
+    )
+    assert "measurements.missing-field" in ids(check(pkg))
+
+
+def test_empty_measurements_value(pkg: Path) -> None:
+    edit_json(scenario_dir(pkg, "Offline") / "measurements.json", lambda d: d.update(retraining=""))
+    assert "measurements.empty-field" in ids(check(pkg))
+
+
+def test_wrong_scenario_folder_name(pkg: Path) -> None:
+    folder = scenario_dir(pkg, "Offline")
+    folder.rename(folder.with_name("offline"))
+    results = check(pkg)
+    assert "tree.unknown-scenario" in ids(results)
+    assert "tree.missing-scenario" in ids(results)
+    assert any('wants "Offline"' in r.message for r in results)
+
+
+def test_missing_required_scenario(pkg: Path) -> None:
+    shutil.rmtree(scenario_dir(pkg, "MultiStream"))
+    assert "tree.missing-scenario" in ids(check(pkg))
+
+
+def test_missing_compliance_folder_in_closed(pkg: Path) -> None:
+    shutil.rmtree(scenario_dir(pkg, "Offline") / "TEST04")
+    assert "compliance.missing-test" in ids(check(pkg))
+
+
+def test_failed_compliance_verification(pkg: Path) -> None:
+    verify = scenario_dir(pkg, "SingleStream") / "TEST04" / "verify_performance.txt"
+    verify.write_text(
+        verify.read_text(encoding="utf-8").replace("TEST PASS", "TEST FAIL"), encoding="utf-8"
+    )
+    assert "compliance.failed" in ids(check(pkg))
+
+
+def test_missing_compliance_file(pkg: Path) -> None:
+    (scenario_dir(pkg, "Offline") / "TEST01" / "verify_accuracy.txt").unlink()
+    assert "compliance.missing-file" in ids(check(pkg))
+
+
+def test_extra_file_in_compliance_run(pkg: Path) -> None:
+    run = scenario_dir(pkg, "Offline") / "TEST04" / "performance" / "run_1"
+    (run / "notes.txt").write_text("x", encoding="utf-8")
+    assert "compliance.file-list" in ids(check(pkg))
+
+
+def test_wrong_seed_in_compliance_run(pkg: Path) -> None:
+    detail = scenario_dir(pkg, "Offline") / "TEST01" / "performance" / "run_1"
+    set_log_value(detail / "mlperf_log_detail.txt", "effective_qsl_rng_seed", 7)
+    results = check(pkg)
+    assert any(r.id == "log.seed-mismatch" and "TEST01" in r.path for r in results)
+
+
+def test_inference_needs_an_edge_system(pkg: Path) -> None:
+    edit_json(system_json(pkg), lambda d: d.update(system_type="datacenter"))
+    assert "log.inference-not-allowed" in ids(check(pkg))
+
+
+def test_inferred_multistream_without_the_estimate(pkg: Path) -> None:
+    set_log_value(perf_detail(pkg, "MultiStream"), "early_stopping_latency_ms", 0)
+    assert "log.inferred-estimate-missing" in ids(check(pkg))
+
+
+def test_unknown_benchmark_folder(pkg: Path) -> None:
+    folder = next((base(pkg) / "results").glob("*/resnet"))
+    folder.rename(folder.with_name("resnet-50"))
+    assert "tree.unknown-benchmark" in ids(check(pkg))
+
+
+def test_missing_systems_json(pkg: Path) -> None:
+    system_json(pkg).unlink()
+    assert "tree.missing-file" in ids(check(pkg))
+
+
+def test_missing_src_folder(pkg: Path) -> None:
+    shutil.rmtree(base(pkg) / "src")
+    assert "tree.missing-folder" in ids(check(pkg))
+
+
+def test_misspelled_division_folder(pkg: Path) -> None:
+    (pkg / "closed").rename(pkg / "Closed")
+    results = check(pkg)
+    assert "tree.unknown-division" in ids(results)
+    assert "tree.missing-folder" in ids(results)
+
+
+def test_missing_package_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    results = check(tmp_path / "nowhere")
+    assert [r.id for r in results] == ["tree.missing-folder"]
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    assert [r.id for r in check(tmp_path / "a-file")] == ["tree.missing-folder"]
+
+
+def test_broken_trees_never_crash(pkg: Path) -> None:
+    # remove half of everything: every finding, no exception
+    for path in sorted(pkg.rglob("*"), key=lambda p: len(p.parts), reverse=True)[::2]:
+        if path.is_file():
+            path.unlink()
+    results = check(pkg)
+    assert errors(results)
+
+
+def test_official_checker_runs_from_the_checkout(tmp_path: Path, good: dict[str, Path]) -> None:
+    from mlperf_tui.errors import PackageError
+    from mlperf_tui.validate import run_official_checker
+
+    with pytest.raises(PackageError, match="not an mlcommons/inference checkout"):
+        run_official_checker(good["test"], tmp_path)
+    # a stand-in for the user's checkout: records how it was started, answers like the checker
+    package_dir = tmp_path / "tools" / "submission" / "submission_checker"
+    package_dir.mkdir(parents=True)
+    (package_dir / "__init__.py").write_text("", encoding="utf-8")
+    (package_dir / "main.py").write_text(
+        "import json, os, sys\n"
+        "json.dump({'argv': sys.argv[1:], 'cwd': os.getcwd()}, open(os.environ['RECORD'], 'w'))\n"
+        "print('ERROR:main:closed/x has loadgen errors', file=sys.stderr)\n"
+        "print('INFO:main:SUMMARY: submission has errors', file=sys.stderr)\n"
+        "sys.exit(1)\n",
+        encoding="utf-8",
+    )
+    record = tmp_path / "record.json"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RECORD", str(record))
+        verdict = run_official_checker(good["test"], tmp_path, version="v6.1")
+    seen = json.loads(record.read_text())
+    assert seen["argv"] == ["--input", str(good["test"].resolve()), "--version", "v6.1"]
+    assert Path(seen["cwd"]) == (tmp_path / "tools" / "submission").resolve()
+    assert not verdict.ok and verdict.returncode == 1
+    assert verdict.summary.endswith("SUMMARY: submission has errors")
+    assert verdict.errors == ["ERROR:main:closed/x has loadgen errors"]
