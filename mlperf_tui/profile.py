@@ -917,7 +917,18 @@ def default_profile() -> Profile:
             dataset=DatasetAsset(source="synthetic", count=QUICKSTART_DATASET_COUNT),
         ),
         submitter="Quickstart",
+        # what detection cannot know; a real submission answers these for its own machine
+        system=dict(QUICKSTART_SYSTEM_ANSWERS),
     )
+
+
+#: the quickstart's answers to the systems-JSON fields only a person knows, so that its package
+#: is complete; the wizard asks for them, and a real submission states its own
+QUICKSTART_SYSTEM_ANSWERS = {
+    "cooling": "air",
+    "host_memory_configuration": "not described (quickstart)",
+    "status": "rdi",
+}
 
 
 #: samples in the quickstart's synthetic data set: resnet50's performance sample count, so

@@ -126,7 +126,7 @@ def test_detect_applies_a_profiles_answers(
 ) -> None:
     text = (ROOT / "profiles" / "quickstart.yaml").read_text(encoding="utf-8")
     profile = tmp_path / "p.yaml"
-    profile.write_text(text.replace("system: {}", "system:\n  cooling: liquid\n"), "utf-8")
+    profile.write_text(text.replace("cooling: air", "cooling: liquid"), "utf-8")
     assert main(["detect", "--json", "--profile", str(profile)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["system"]["cooling"] == "liquid"

@@ -1,0 +1,370 @@
+"""``mlperf-tui run PROFILE --headless``: replay a profile without the full-screen app.
+
+Shows the plan with its estimates, runs it with a Rich progress bar per run (throughput, p90),
+prints a results table, builds the package and prints the validation grouped by severity.
+``--json`` prints the machine-readable outcome on stdout (the live display goes to stderr).
+
+Exit codes: 0 when every run finished and the package tree is complete (a package built in
+``test`` execution or from synthetic assets is complete but not submittable: the validation
+says why); 1 when the validation finds another error; 4 when a run failed (no package); 130 on
+Ctrl-C (the running child ends, finished runs are kept, no package is built from a partial set).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from mlperf_tui import rules, runner
+from mlperf_tui.errors import ExitCode, MlperfTuiError
+
+#: how the results table names a run's metric
+_METRIC_LABELS: Mapping[str, str] = {"early_stopping_latency_ns": "early stopping"}
+
+_SEVERITY_STYLE: Mapping[str, str] = {"error": "red", "warning": "yellow", "notice": "cyan"}
+
+
+def format_metric(result: runner.RunResult) -> str:
+    """The run's official metric for people: samples/s, or a latency in ms."""
+    if result.metric_value is None:
+        return "-"
+    if result.metric_unit == "ns":
+        return f"{result.metric_value / 1e6:,.3f} ms"
+    return f"{result.metric_value:,.1f} {result.metric_unit or ''}".strip()
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _verdict(result: runner.RunResult) -> str:
+    if result.status != runner.STATUS_OK:
+        return result.status.upper()
+    parts = []
+    if result.valid is not None:
+        parts.append("VALID" if result.valid else "INVALID")
+    if result.compliance is not None:
+        parts.append(
+            f"{result.compliance.get('test')} {'PASS' if result.compliance.get('passed') else 'FAIL'}"
+        )
+    if result.errors:
+        parts.append(f"{len(result.errors)} LoadGen error(s)")
+    return ", ".join(parts) or "ok"
+
+
+def plan_table(prepared: runner.Prepared) -> Table:
+    table = Table(title="Plan", title_justify="left")
+    for name in ("run", "scenario", "mode", "estimate"):
+        table.add_column(name, justify="right" if name == "estimate" else "left")
+    for run in prepared.plan:
+        table.add_row(
+            run.run_id,
+            run.scenario.value,
+            run.compliance_test or run.mode.value,
+            format_duration(run.estimate_s),
+        )
+    total = runner.total_estimate_s(prepared.plan)
+    table.add_row("total", "", "", format_duration(total), style="bold")
+    return table
+
+
+def results_table(results: runner.ResultsSet) -> Table:
+    table = Table(title=f"Results ({results.folder})", title_justify="left")
+    for name in ("benchmark", "scenario", "mode", "metric", "accuracy", "validity"):
+        table.add_column(name)
+    for r in results.runs:
+        metric = format_metric(r)
+        label = _METRIC_LABELS.get(r.metric_name or "")
+        if label and metric != "-":
+            metric = f"{metric} ({label})"
+        accuracy = "-" if r.accuracy is None else f"{r.accuracy:.3f}% {r.accuracy_metric or ''}"
+        style = None if r.status == runner.STATUS_OK and r.valid is not False else "red"
+        table.add_row(
+            r.benchmark,
+            r.scenario,
+            r.compliance_test or r.mode,
+            metric,
+            accuracy.strip(),
+            _verdict(r),
+            style=style,
+        )
+    return table
+
+
+class _LiveDisplay:
+    """Turns runner events into a Rich progress bar per run."""
+
+    def __init__(self, progress: Progress, plan: Sequence[runner.PlannedRun]) -> None:
+        self.progress = progress
+        self.plan = {r.run_id: r for r in plan}
+        self.tasks: dict[str, TaskID] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, event: runner.RunnerEvent) -> None:
+        with self.lock:
+            self._handle(event)
+
+    def _handle(self, event: runner.RunnerEvent) -> None:
+        if event.run_id is None:
+            if event.kind == "message":
+                self.progress.console.print(f"[dim]{event.data.get('text', '')}[/dim]")
+            return
+        run = self.plan.get(event.run_id)
+        if event.kind == "run_start" and run is not None:
+            self.tasks[event.run_id] = self.progress.add_task(
+                event.run_id, total=run.expected_samples, info="starting"
+            )
+            return
+        task = self.tasks.get(event.run_id)
+        if task is None:
+            return
+        if event.kind == "harness":
+            data = event.data
+            name = data.get("event")
+            if name == "phase":
+                self.progress.update(task, info=str(data.get("message") or data.get("phase")))
+            elif name == "progress":
+                completed = int(data.get("completed") or 0)
+                total = max(completed, run.expected_samples if run else completed)
+                p90 = data.get("p90_ms")
+                info = f"{float(data.get('throughput') or 0):,.1f} samples/s"
+                if p90 is not None:
+                    info += f"  p90 {float(p90):,.2f} ms"
+                self.progress.update(task, completed=completed, total=total, info=info)
+            elif name == "error":
+                self.progress.update(task, info=f"[red]{data.get('message', '')}[/red]")
+        elif event.kind == "run_end" and event.result is not None:
+            res = event.result
+            info = _verdict(res)
+            metric = format_metric(res)
+            if metric != "-":
+                info = f"{metric}  {info}"
+            elif res.accuracy is not None:
+                info = f"accuracy {res.accuracy:.3f}%  {info}"
+            done = next((t.total for t in self.progress.tasks if t.id == task), None) or 1.0
+            self.progress.update(task, completed=done, info=info)
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<26}"),
+        BarColumn(bar_width=28),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=console,
+        transient=False,
+    )
+
+
+def _prepare(
+    profile: Any, profile_path: Path, console: Console, cache_dir: Path | None
+) -> runner.Prepared:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        console=console, transient=True,
+    ) as bars:  # fmt: skip
+        labels: dict[str, TaskID] = {}
+
+        def on_event(event: runner.RunnerEvent) -> None:
+            if event.kind == "assets":
+                label = str(event.data.get("label", "assets"))
+                total = event.data.get("total")
+                if label not in labels:
+                    labels[label] = bars.add_task(label, total=total)
+                bars.update(labels[label], completed=int(event.data.get("done") or 0), total=total)
+            elif event.kind == "message":
+                console.print(f"[dim]{event.data.get('text', '')}[/dim]")
+
+        return runner.prepare(
+            profile, profile_path=profile_path, cache_dir=cache_dir, on_event=on_event
+        )
+
+
+def _run_in_thread(
+    prepared: runner.Prepared,
+    display: _LiveDisplay,
+    cancel: threading.Event,
+    results_root: Path | None,
+    profile_path: Path | None = None,
+) -> runner.ResultsSet:
+    """Run the plan in a worker thread; Ctrl-C here sets ``cancel`` and waits for the child."""
+    box: dict[str, Any] = {}
+    finished = threading.Event()
+
+    def work() -> None:
+        try:
+            box["results"] = runner.execute(
+                prepared.plan,
+                prepared.profile,
+                prepared.resolved,
+                results_root=results_root,
+                on_event=display,
+                cancel=cancel,
+                profile_path=profile_path,
+            )
+        except BaseException as exc:  # re-raised on the main thread
+            box["error"] = exc
+        finally:
+            finished.set()
+
+    worker = threading.Thread(target=work, name="mlperf-tui-runner", daemon=True)
+    worker.start()
+    # wait on an Event, not on join(): a Ctrl-C that interrupts Thread.join can leave the
+    # thread looking finished while it still runs
+    while not finished.is_set():
+        try:
+            finished.wait(timeout=0.2)
+        except KeyboardInterrupt:
+            if not cancel.is_set():
+                display.progress.console.print(
+                    "[yellow]Cancelling: the running benchmark finishes its logs; finished runs "
+                    "are kept.[/yellow]"
+                )
+            cancel.set()
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    results: runner.ResultsSet = box["results"]
+    return results
+
+
+def print_findings(console: Console, findings: Sequence[Any]) -> None:
+    """The validation, grouped by severity (errors first)."""
+    from mlperf_tui.validate import SEVERITIES
+
+    if not findings:
+        console.print("[green]Validation: no findings.[/green]")
+        return
+    for severity in SEVERITIES:
+        group = [f for f in findings if f.severity == severity]
+        if not group:
+            continue
+        style = _SEVERITY_STYLE.get(severity, "white")
+        console.print(f"[bold {style}]{severity.upper()} ({len(group)})[/bold {style}]")
+        for f in group:
+            where = f" [dim]{f.path}[/dim]" if f.path else ""
+            console.print(f"  [{style}]{f.id}[/{style}]{where}: {f.message}", highlight=False)
+            if f.fix:
+                console.print(f"    fix: {f.fix}", highlight=False)
+
+
+def run_headless(
+    profile_path: Path,
+    *,
+    out: Path | None = None,
+    as_json: bool = False,
+    results_root: Path | None = None,
+    cache_dir: Path | None = None,
+    console: Console | None = None,
+) -> int:
+    """Replay a profile headlessly; returns the exit code (see the module docstring)."""
+    from mlperf_tui.profile import load_profile
+
+    console = console or Console(stderr=as_json, highlight=False)
+    profile = load_profile(profile_path)
+    console.print(
+        f"[bold]{profile.benchmark}[/bold] {profile.division.value} {profile.category.value}, "
+        f"{', '.join(s.value for s in profile.scenarios)}; {profile.execution.value} execution"
+    )
+    try:
+        prepared = _prepare(profile, profile_path, console, cache_dir)
+    except KeyboardInterrupt:
+        console.print("[yellow]Cancelled before the first run.[/yellow]")
+        return int(ExitCode.CANCELLED)
+    console.print(f"Model on this machine: {prepared.calibration.describe()}")
+    console.print(plan_table(prepared))
+    notes = sorted({n for r in prepared.plan for n in r.notes})
+    for note in notes:
+        console.print(f"  [dim]- {note}[/dim]", highlight=False)
+
+    cancel = threading.Event()
+    with _progress(console) as progress:
+        display = _LiveDisplay(progress, prepared.plan)
+        results = _run_in_thread(prepared, display, cancel, results_root, profile_path)
+    console.print(results_table(results))
+    console.print(f"Results folder: {results.folder}")
+
+    package: Path | None = None
+    findings: list[Any] = []
+    if cancel.is_set():
+        code = int(ExitCode.CANCELLED)
+        console.print("[yellow]Cancelled: finished runs are kept; no package was built.[/yellow]")
+    elif not results.complete:
+        code = int(ExitCode.RUN_FAILED)
+        failed = [r.run_id for r in results.runs if not r.ok]
+        console.print(
+            f"[red]Not every run finished ({', '.join(failed)}): no package was built.[/red] "
+            "See harness.stderr.log in each run's folder."
+        )
+    else:
+        code, package, findings = _package_and_validate(results, out, console)
+    if as_json:
+        print(json.dumps(_json_outcome(code, results, package, findings), indent=2))
+    return code
+
+
+def _package_and_validate(
+    results: runner.ResultsSet, out: Path | None, console: Console
+) -> tuple[int, Path | None, list[Any]]:
+    from mlperf_tui.package import build_package
+    from mlperf_tui.validate import tree_complete, validate
+
+    target = out or results.folder / "package"
+    try:
+        package = build_package(
+            results, target, progress=lambda msg: console.print(f"[dim]package: {msg}[/dim]")
+        )
+    except MlperfTuiError as exc:
+        console.print(f"[red]The package could not be built: {exc.message}[/red]")
+        if exc.fix:
+            console.print(f"  fix: {exc.fix}")
+        return int(exc.exit_code), None, []
+    console.print(f"Package: {package}")
+    findings = validate(package, version=results.round or rules.DEFAULT_ROUND)
+    print_findings(console, findings)
+    if tree_complete(findings):
+        console.print("[green]The package tree is complete.[/green]")
+        return int(ExitCode.OK), package, findings
+    return int(ExitCode.CHECK_FAILED), package, findings
+
+
+def _json_outcome(
+    code: int, results: runner.ResultsSet, package: Path | None, findings: Sequence[Any]
+) -> dict[str, Any]:
+    from mlperf_tui.validate import tree_complete
+
+    return {
+        "exit_code": code,
+        "results_folder": str(results.folder),
+        "complete": results.complete,
+        "execution": results.execution,
+        "synthetic": results.synthetic,
+        "runs": [r.to_dict(results.folder) for r in results.runs],
+        "package": None if package is None else str(package),
+        "validation": None
+        if package is None
+        else {
+            "tree_complete": tree_complete(findings),
+            "errors": sum(1 for f in findings if f.severity == "error"),
+            "findings": [f.to_dict() for f in findings],
+        },
+    }
