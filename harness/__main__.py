@@ -1,0 +1,318 @@
+"""``python -m harness run --config RUN.json``: one LoadGen test (one scenario, one mode).
+
+Reports on stdout as JSON lines (harness.events); everything else goes to stderr. Exit codes:
+0 the run finished (VALID or INVALID: see the result), 1 the run failed, 2 bad config or
+inputs (nothing was run), 130 cancelled with SIGINT.
+
+One LoadGen test per process: LoadGen keeps global state, and a second ``FromConfig`` in one
+process spoils the run's log ("Multiple conf files are used").
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+from harness.config import RunConfig, load_run_config
+from harness.errors import ExitCode, HarnessError, ModelMismatchError
+from harness.events import EventWriter
+
+#: seconds LoadGen gets to wind down after a cancel or a failure before the process gives up
+DRAIN_TIMEOUT_S = 60.0
+_LOADGEN_MODES = {"performance": "PerformanceOnly", "accuracy": "AccuracyOnly"}
+
+
+class ProgressReporter(threading.Thread):
+    """Emits a ``progress`` event every interval while LoadGen runs."""
+
+    def __init__(
+        self, writer: EventWriter, state: Any, interval_s: float, running_message: str
+    ) -> None:
+        super().__init__(name="harness-progress", daemon=True)
+        self.writer = writer
+        self.state = state
+        self.interval_s = interval_s
+        self.running_message = running_message
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        # "running" and a first progress event as soon as LoadGen issues its first query
+        # (LoadGen first has the QSL load the samples)
+        while not self._done.is_set() and not self.state.first_issue.wait(self.interval_s):
+            pass
+        if not self._done.is_set():
+            self.state.started_ns = time.monotonic_ns()
+            self.writer.phase("running", self.running_message)
+            self.emit()
+        while not self._done.wait(self.interval_s):
+            self.emit()
+
+    def emit(self) -> None:
+        state = self.state
+        started = state.started_ns or time.monotonic_ns()
+        issued, completed = state.issued, state.completed
+        values, snapshot = state.histogram.summary((0.50, 0.90, 0.99))
+        self.writer.progress(
+            issued=issued,
+            completed=completed,
+            elapsed_s=(time.monotonic_ns() - started) / 1e9,
+            p50_ns=values[0.50],
+            p90_ns=values[0.90],
+            p99_ns=values[0.99],
+            histogram=snapshot,
+        )
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join(timeout=5)
+        self.emit()
+
+
+def build_test_settings(lg: Any, config: RunConfig) -> Any:
+    """LoadGen's TestSettings: built-in mlperf.conf + user.conf, applied once (FromConfig)."""
+    settings = lg.TestSettings()
+    # conf_type 1: LoadGen applies its built-in mlperf.conf for this model key, then user.conf
+    rc = settings.FromConfig(str(config.user_conf), config.loadgen_model, config.scenario)
+    if rc != 0:
+        raise HarnessError(
+            f"LoadGen could not read {config.user_conf} (error {rc})",
+            "every line must be '<model>.<scenario>.<key> = <number>' (spaces around '=')",
+        )
+    settings.scenario = getattr(lg.TestScenario, config.scenario)
+    settings.mode = getattr(lg.TestMode, _LOADGEN_MODES[config.mode])
+    if config.scenario == "Server" and settings.server_max_async_queries == 0:
+        # Lets a cancelled or failed Server run end in seconds: the SUT then holds new queries
+        # and LoadGen stops once this many are outstanding. A healthy run never gets near it:
+        # it is the larger of 2 s of queries and LoadGen's own former bound (5x target latency).
+        latency_s = settings.server_target_latency_ns / 1e9
+        bound = settings.server_target_qps * max(2.0, 5 * latency_s)
+        settings.server_max_async_queries = math.ceil(bound) + config.backend.batch_size
+    return settings
+
+
+def _redirect_stdout() -> IO[str]:
+    """The real stdout for events; fd 1 (print, LoadGen's std::cout) goes to stderr."""
+    sys.stdout.flush()
+    events_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return os.fdopen(events_fd, "w", encoding="utf-8", buffering=1)
+
+
+def run(config: RunConfig, writer: EventWriter) -> int:
+    """The whole run; returns the exit code. Raises HarnessError for bad inputs."""
+    from harness.backends import load_backend
+    from harness.tasks import TaskError, get_task
+
+    out_dir = config.output_dir
+    writer.start(config.benchmark, config.scenario, config.mode, str(out_dir))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise HarnessError(
+            f"cannot create the output folder {out_dir}: {e.strerror}", "choose a writable folder"
+        ) from e
+
+    writer.phase("loading_model", f"Loading {config.model_path.name}")
+    try:
+        task = get_task(config.task)
+    except TaskError as e:
+        raise HarnessError(e.message, e.fix) from e
+    backend = load_backend(config.backend.name, config.model_path, config.backend)
+    problems = task.check_io(backend.inputs, backend.outputs)
+    if problems:
+        raise ModelMismatchError(
+            f"{config.model_path.name} does not fit the {task.name} task: " + "; ".join(problems),
+            "use the model this benchmark prescribes (for resnet50: the MLCommons ResNet50 v1.5 "
+            "ONNX model, input input_tensor:0 [N,3,224,224] float32)",
+        )
+    print(f"harness: {backend.description}", file=sys.stderr)
+
+    writer.phase("loading_dataset", f"Opening the data set in {config.dataset_path}")
+    try:
+        dataset = task.open_dataset(config.dataset_path, config.cache_dir, config.dataset_count)
+        if config.mode == "accuracy":
+            # preprocess everything now (cached on disk), never inside LoadGen's test
+            last = [0.0]
+
+            def progress(label: str, done: int, total: int | None) -> None:
+                now = time.monotonic()
+                if done == 0 or done == total or now - last[0] >= 1.0:
+                    last[0] = now
+                    writer.phase("preprocessing", f"{label}: {done}/{total or '?'}")
+
+            dataset.preprocess(None, progress)
+    except TaskError as e:
+        raise HarnessError(e.message, e.fix) from e
+
+    import mlperf_loadgen as lg
+
+    from harness.qsl import QuerySampleLibrary
+    from harness.sut import RunState, make_sut
+
+    settings = build_test_settings(lg, config)
+    log_output = lg.LogOutputSettings()
+    log_output.outdir = str(out_dir)
+    log_output.copy_summary_to_stdout = False
+    log_settings = lg.LogSettings()
+    log_settings.log_output = log_output
+    log_settings.enable_trace = False
+
+    state = RunState()
+    qsl = QuerySampleLibrary(
+        dataset,
+        on_load=lambda n: writer.phase("loading_dataset", f"Loading {n} samples into memory"),
+    )
+    sut = make_sut(
+        config.scenario,
+        backend,
+        task,
+        dataset,
+        state,
+        config.backend.batch_size,
+        log_responses=config.mode == "accuracy" or config.audit_config is not None,
+        server_max_wait_ms=config.server_max_wait_ms,
+    )
+    sut_handle = sut.construct()
+    qsl_handle = qsl.construct()
+    no_audit_dir = tempfile.mkdtemp(prefix="harness-no-audit-")
+    # never the default "audit.config": a stray one in the working folder must not be picked up
+    audit = (
+        str(config.audit_config) if config.audit_config else str(Path(no_audit_dir, "audit.config"))
+    )
+
+    reporter = ProgressReporter(
+        writer,
+        state,
+        config.progress_interval_s,
+        f"LoadGen {config.scenario} {_LOADGEN_MODES[config.mode]}: issuing queries",
+    )
+    cancels = [0]
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        cancels[0] += 1
+        if cancels[0] > 1:
+            print("harness: second SIGINT, exiting without waiting for LoadGen", file=sys.stderr)
+            os._exit(ExitCode.CANCELLED)
+        print("harness: SIGINT, completing outstanding queries and stopping", file=sys.stderr)
+        state.request_stop("cancelled")
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    # hand the GIL over within 1 ms (default 5): LoadGen's thread needs it for every query
+    sys.setswitchinterval(0.001)
+    errors: list[BaseException] = []
+
+    def start_test() -> None:
+        try:
+            lg.StartTestWithLogSettings(sut_handle, qsl_handle, settings, log_settings, audit)
+        except BaseException as exc:  # pragma: no cover - LoadGen does not raise
+            errors.append(exc)
+
+    loadgen_thread = threading.Thread(target=start_test, name="harness-loadgen", daemon=True)
+    loadgen_thread.start()
+    reporter.start()
+    drained = True
+    try:
+        stop_deadline: float | None = None
+        while loadgen_thread.is_alive():
+            loadgen_thread.join(timeout=0.5)  # SIGINT interrupts the wait
+            if state.stopping and stop_deadline is None:
+                stop_deadline = time.monotonic() + DRAIN_TIMEOUT_S
+            if stop_deadline is not None and time.monotonic() > stop_deadline:
+                drained = False
+                break
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        reporter.stop()
+        sut.close()
+    shutil.rmtree(no_audit_dir, ignore_errors=True)
+
+    writer.phase("writing_logs", f"Reading LoadGen's logs in {out_dir}")
+    if drained:
+        sut.destroy()
+        qsl.destroy()
+    from harness.loadgen_logs import read_result_figures
+
+    figures = read_result_figures(out_dir)
+
+    if not drained:
+        message = f"LoadGen did not finish within {DRAIN_TIMEOUT_S:.0f} s after the run stopped"
+        status = "cancelled" if state.stop_reason == "cancelled" else "failed"
+        writer.result(status, message, str(out_dir), figures, None)
+        sys.stderr.flush()
+        os._exit(ExitCode.CANCELLED if status == "cancelled" else ExitCode.RUN_FAILED)
+    if errors:
+        writer.result("failed", f"LoadGen: {errors[0]}", str(out_dir), figures, None)
+        return ExitCode.RUN_FAILED
+    if state.stop_reason == "failed":
+        writer.result("failed", state.failure or "inference failed", str(out_dir), figures, None)
+        return ExitCode.RUN_FAILED
+    if state.stop_reason == "cancelled":
+        writer.result("cancelled", "cancelled by SIGINT", str(out_dir), figures, None)
+        return ExitCode.CANCELLED
+
+    accuracy = None
+    if config.mode == "accuracy":
+        writer.phase("accuracy", "Scoring mlperf_log_accuracy.json")
+        try:
+            scored = task.write_accuracy(
+                out_dir / "mlperf_log_accuracy.json", config.dataset_path, out_dir / "accuracy.txt"
+            )
+        except TaskError as e:
+            writer.result("failed", f"accuracy: {e.message}", str(out_dir), figures, None)
+            return ExitCode.RUN_FAILED
+        accuracy = {
+            "metric": scored.get("metric", task.accuracy_metric),
+            "value": scored["value"],
+            "path": str(scored.get("path", out_dir / "accuracy.txt")),
+        }
+    valid = figures.get("result_validity") if figures else None
+    message = "run finished" + (f": {valid}" if valid else "")
+    writer.result("ok", message, str(out_dir), figures, accuracy)
+    return ExitCode.OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    start_ns = time.monotonic_ns()
+    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="run one LoadGen test described by RUN.json")
+    run_parser.add_argument("--config", required=True, help="path of RUN.json")
+    args = parser.parse_args(argv)
+
+    writer = EventWriter(_redirect_stdout(), start_ns)
+    config: RunConfig | None = None
+    try:
+        config = load_run_config(args.config)
+        return int(run(config, writer))
+    except HarnessError as e:
+        print(f"harness: {e}", file=sys.stderr)
+        writer.error(e.message, e.fix)
+        return int(e.exit_code)
+    except KeyboardInterrupt:
+        out = str(config.output_dir) if config else ""
+        writer.result("cancelled", "cancelled by SIGINT before LoadGen started", out, None, None)
+        return int(ExitCode.CANCELLED)
+    except Exception as e:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        writer.error(
+            f"the harness failed: {type(e).__name__}: {e}",
+            "this is a bug in the harness; report it with the stderr output",
+        )
+        return int(ExitCode.RUN_FAILED)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""ONNX Runtime backend (CPU, CUDA, or any execution provider the installed build has)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from harness.backends import TensorInfo
+from harness.errors import BackendError
+
+if TYPE_CHECKING:
+    from harness.config import BackendOptions
+
+_ORT_TYPES = {
+    "tensor(float)": "float32",
+    "tensor(float16)": "float16",
+    "tensor(double)": "float64",
+    "tensor(int64)": "int64",
+    "tensor(int32)": "int32",
+    "tensor(int8)": "int8",
+    "tensor(uint8)": "uint8",
+    "tensor(bool)": "bool",
+}
+
+
+def physical_cores() -> int:
+    """Cores this process may run on (ONNX Runtime's default pool is one thread per core)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _info(meta: Any) -> TensorInfo:
+    shape = None
+    if meta.shape is not None:
+        shape = tuple(d if isinstance(d, int) and d >= 0 else None for d in meta.shape)
+    return TensorInfo(str(meta.name), shape, _ORT_TYPES.get(str(meta.type), str(meta.type)))
+
+
+class OnnxRuntimeBackend:
+    name = "onnxruntime"
+
+    def __init__(self, model_path: Path, options: BackendOptions) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError as e:  # pragma: no cover - a dependency
+            raise BackendError(
+                "onnxruntime is not installed", "pip install onnxruntime (or onnxruntime-gpu)"
+            ) from e
+        self.version = str(ort.__version__)
+        available = ort.get_available_providers()
+        provider = options.execution_provider
+        if provider not in available:
+            raise BackendError(
+                f"execution provider {provider} is not available in onnxruntime {self.version}",
+                f"use one of: {', '.join(available)}"
+                + (
+                    " (install onnxruntime-gpu for CUDAExecutionProvider)"
+                    if provider.startswith("CUDA")
+                    else ""
+                ),
+            )
+        so = ort.SessionOptions()
+        # one caller at a time runs the model (see harness.sut), so the intra-op pool gets the
+        # cores; more pools than cores loses 15-20% to oversubscription
+        threads = options.intra_op_threads or physical_cores()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        so.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(model_path), so, providers=[provider])
+        except Exception as e:  # ORT raises its own exception types for a bad model file
+            raise BackendError(
+                f"onnxruntime cannot load {model_path}: {str(e).strip().splitlines()[0]}",
+                "check that the file is a complete ONNX model (re-download or regenerate it)",
+            ) from e
+        self.inputs = [_info(m) for m in self._session.get_inputs()]
+        self.outputs = [_info(m) for m in self._session.get_outputs()]
+        self.threads = threads
+        self.description = f"onnxruntime {self.version}, {provider}, {threads} intra-op threads"
+        self._input_name = self.inputs[0].name if self.inputs else ""
+
+    def predict(self, x: np.ndarray, output_names: Sequence[str] | None = None) -> list[np.ndarray]:
+        names = list(output_names) if output_names is not None else None
+        result: list[np.ndarray] = self._session.run(names, {self._input_name: x})
+        return result
+
+
+def load(model_path: Path, options: BackendOptions) -> OnnxRuntimeBackend:
+    return OnnxRuntimeBackend(model_path, options)

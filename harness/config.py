@@ -1,0 +1,258 @@
+"""RUN.json: the description of one harness run (one LoadGen test: one scenario, one mode).
+
+Example::
+
+    {
+      "schema_version": 1,
+      "benchmark": "resnet50",
+      "loadgen_model": "resnet50",
+      "task": "imagenet_classification",
+      "scenario": "Offline",
+      "mode": "performance",
+      "audit_config": null,
+      "model_path": "/abs/model.onnx",
+      "dataset_path": "/abs/imagenet",
+      "dataset_count": null,
+      "cache_dir": "/abs/cache",
+      "backend": {"name": "onnxruntime", "execution_provider": "CPUExecutionProvider",
+                  "intra_op_threads": 0, "batch_size": 32},
+      "server_max_wait_ms": 2.0,
+      "user_conf": "/abs/user.conf",
+      "output_dir": "/abs/out",
+      "progress_interval_s": 0.25
+    }
+
+Every key is required except ``audit_config``, ``dataset_count``, ``server_max_wait_ms`` and
+``progress_interval_s``. Unknown keys are rejected (with a did-you-mean), so a typo never runs
+silently with a default.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+
+SCHEMA_VERSION = 1
+SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline")
+MODES = ("performance", "accuracy")
+BACKENDS = ("onnxruntime",)
+
+_TOP_KEYS = {
+    "schema_version",
+    "benchmark",
+    "loadgen_model",
+    "task",
+    "scenario",
+    "mode",
+    "audit_config",
+    "model_path",
+    "dataset_path",
+    "dataset_count",
+    "cache_dir",
+    "backend",
+    "server_max_wait_ms",
+    "user_conf",
+    "output_dir",
+    "progress_interval_s",
+}
+_OPTIONAL_KEYS = {"audit_config", "dataset_count", "server_max_wait_ms", "progress_interval_s"}
+_BACKEND_KEYS = {"name", "execution_provider", "intra_op_threads", "batch_size"}
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """How to run the model: runtime, execution provider, threads, batch size."""
+
+    name: str = "onnxruntime"
+    execution_provider: str = "CPUExecutionProvider"
+    #: ONNX Runtime intra-op threads; 0 = one per physical core
+    intra_op_threads: int = 0
+    #: largest batch handed to the runtime (Offline, Server, MultiStream)
+    batch_size: int = 32
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One LoadGen test, as read from RUN.json (see the module docstring)."""
+
+    benchmark: str
+    loadgen_model: str
+    task: str
+    scenario: str
+    mode: str
+    model_path: Path
+    dataset_path: Path
+    cache_dir: Path
+    user_conf: Path
+    output_dir: Path
+    backend: BackendOptions
+    audit_config: Path | None = None
+    dataset_count: int | None = None
+    server_max_wait_ms: float = 2.0
+    progress_interval_s: float = 0.25
+
+    def to_dict(self) -> dict[str, Any]:
+        """The RUN.json form of this config (paths as strings)."""
+
+        def s(p: Path | None) -> str | None:
+            return None if p is None else str(p)
+
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "benchmark": self.benchmark,
+            "loadgen_model": self.loadgen_model,
+            "task": self.task,
+            "scenario": self.scenario,
+            "mode": self.mode,
+            "audit_config": s(self.audit_config),
+            "model_path": str(self.model_path),
+            "dataset_path": str(self.dataset_path),
+            "dataset_count": self.dataset_count,
+            "cache_dir": str(self.cache_dir),
+            "backend": {
+                "name": self.backend.name,
+                "execution_provider": self.backend.execution_provider,
+                "intra_op_threads": self.backend.intra_op_threads,
+                "batch_size": self.backend.batch_size,
+            },
+            "server_max_wait_ms": self.server_max_wait_ms,
+            "user_conf": str(self.user_conf),
+            "output_dir": str(self.output_dir),
+            "progress_interval_s": self.progress_interval_s,
+        }
+
+
+def _unknown_key_error(where: str, key: str, allowed: set[str]) -> ConfigError:
+    close = difflib.get_close_matches(key, sorted(allowed), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return ConfigError(
+        f"{where}: unknown key {key!r}",
+        f"{hint}remove it; allowed keys: {', '.join(sorted(allowed))}",
+    )
+
+
+def _choice(where: str, value: Any, choices: tuple[str, ...]) -> str:
+    if isinstance(value, str) and value in choices:
+        return value
+    close = difflib.get_close_matches(str(value), choices, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise ConfigError(f"{where} is {value!r}", f"{hint}use one of: {', '.join(choices)}")
+
+
+def _string(where: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where} is {value!r}, not a non-empty string", f"set {where}")
+    return value
+
+
+def _int(where: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{where} is {value!r}", f"set {where} to a whole number >= {minimum}")
+    return value
+
+
+def _number(where: str, value: Any, minimum: float, strict: bool = False) -> float:
+    bad = isinstance(value, bool) or not isinstance(value, int | float)
+    if not bad:
+        bad = value <= minimum if strict else value < minimum
+    if bad:
+        rel = ">" if strict else ">="
+        raise ConfigError(f"{where} is {value!r}", f"set {where} to a number {rel} {minimum}")
+    return float(value)
+
+
+def _path(where: str, value: Any, kind: str) -> Path:
+    """An absolute path; kind: "file" / "dir" must exist, "any" need not."""
+    text = _string(where, value)
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        raise ConfigError(
+            f"{where} is a relative path ({text!r})",
+            "use an absolute path: the harness never depends on its working folder",
+        )
+    if kind == "file" and not path.is_file():
+        raise ConfigError(f"{where}: no such file {text}", f"check {where} in RUN.json")
+    if kind == "dir" and not path.is_dir():
+        raise ConfigError(f"{where}: no such folder {text}", f"check {where} in RUN.json")
+    return path
+
+
+def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
+    """Validate the decoded RUN.json; raises ConfigError that says what is wrong and the fix."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source} is not a JSON object", "write RUN.json as {...}")
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise _unknown_key_error(source, key, _TOP_KEYS)
+    missing = sorted(_TOP_KEYS - _OPTIONAL_KEYS - set(data))
+    if missing:
+        raise ConfigError(f"{source}: missing {', '.join(missing)}", "add the missing keys")
+    if data["schema_version"] != SCHEMA_VERSION:
+        raise ConfigError(
+            f"{source}: schema_version is {data['schema_version']!r}",
+            f"this harness reads schema_version {SCHEMA_VERSION}; regenerate RUN.json",
+        )
+
+    backend_data = data["backend"]
+    if not isinstance(backend_data, dict):
+        raise ConfigError("backend is not an object", 'write "backend": {"name": ...}')
+    for key in backend_data:
+        if key not in _BACKEND_KEYS:
+            raise _unknown_key_error("backend", key, _BACKEND_KEYS)
+    if "name" not in backend_data:
+        raise ConfigError("backend.name is missing", f"use one of: {', '.join(BACKENDS)}")
+    backend = BackendOptions(
+        name=_choice("backend.name", backend_data["name"], BACKENDS),
+        execution_provider=_string(
+            "backend.execution_provider",
+            backend_data.get("execution_provider", "CPUExecutionProvider"),
+        ),
+        intra_op_threads=_int(
+            "backend.intra_op_threads", backend_data.get("intra_op_threads", 0), 0
+        ),
+        batch_size=_int("backend.batch_size", backend_data.get("batch_size", 32), 1),
+    )
+
+    audit = data.get("audit_config")
+    count = data.get("dataset_count")
+    return RunConfig(
+        benchmark=_string("benchmark", data["benchmark"]),
+        loadgen_model=_string("loadgen_model", data["loadgen_model"]),
+        task=_string("task", data["task"]),
+        scenario=_choice("scenario", data["scenario"], SCENARIOS),
+        mode=_choice("mode", data["mode"], MODES),
+        audit_config=None if audit is None else _path("audit_config", audit, "file"),
+        model_path=_path("model_path", data["model_path"], "file"),
+        dataset_path=_path("dataset_path", data["dataset_path"], "dir"),
+        dataset_count=None if count is None else _int("dataset_count", count, 1),
+        cache_dir=_path("cache_dir", data["cache_dir"], "any"),
+        backend=backend,
+        server_max_wait_ms=_number("server_max_wait_ms", data.get("server_max_wait_ms", 2.0), 0.0),
+        user_conf=_path("user_conf", data["user_conf"], "file"),
+        output_dir=_path("output_dir", data["output_dir"], "any"),
+        progress_interval_s=_number(
+            "progress_interval_s", data.get("progress_interval_s", 0.25), 0.0, strict=True
+        ),
+    )
+
+
+def load_run_config(path: str | Path) -> RunConfig:
+    """Read and validate RUN.json."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot read {p}: {e.strerror}", "check the --config path") from e
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(
+            f"{p} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})",
+            "fix the JSON syntax",
+        ) from e
+    return parse_run_config(data, source=p.name)
