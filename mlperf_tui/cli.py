@@ -367,6 +367,34 @@ def _cmd_checklist(args: argparse.Namespace) -> int:
 # -- package and check -------------------------------------------------------------------------
 
 
+def _add_run(sub: Any) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run a profile: the run monitor, or --headless with a progress display",
+        description="Plan and run every LoadGen test the profile needs, then build the package "
+        "and validate it. Without --headless: the full-screen run monitor. Ctrl-C ends the "
+        "running benchmark, keeps finished runs and builds no package.",
+    )
+    p.add_argument("profile", metavar="PROFILE", help="the profile (YAML) to replay")
+    p.add_argument("--headless", action="store_true", help="no full-screen app: progress bars")
+    p.add_argument("--out", metavar="DIR", help="package folder (default: RESULTS/package)")
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON (headless)")
+    p.set_defaults(func=_cmd_run)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    if args.headless or args.json:
+        from mlperf_tui.headless import run_headless
+
+        out = Path(args.out) if args.out else None
+        return run_headless(Path(args.profile), out=out, as_json=args.json)
+    from mlperf_tui.tui.app import run_app
+
+    return int(run_app("run", profile=Path(args.profile)) or 0)
+
+
 def _add_package(sub: Any) -> None:
     p = sub.add_parser(
         "package",
@@ -428,8 +456,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     version = args.round or rules.DEFAULT_ROUND
     findings = validate(Path(args.package), version=version)
-    official = run_official_checker(args.package, args.official, version=version) if args.official else None
-    failed = any(r.severity == "error" for r in findings) or (official is not None and not official.ok)
+    official = (
+        run_official_checker(args.package, args.official, version=version)
+        if args.official
+        else None
+    )
+    failed = any(r.severity == "error" for r in findings) or (
+        official is not None and not official.ok
+    )
     if args.json:
         doc = json.loads(to_json(findings))
         if official is not None:
@@ -441,6 +475,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             }
         print(json.dumps(doc, indent=2))
         return ExitCode.CHECK_FAILED if failed else ExitCode.OK
+    from rich.markup import escape
     from rich.table import Table
 
     console = _console()
@@ -451,7 +486,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         table.add_column("id")
         table.add_column("where / what / fix", overflow="fold")
         for r in findings:
-            text = f"{r.path}\n{r.message}\n[dim]fix: {r.fix}[/dim]" if r.path else f"{r.message}\n[dim]fix: {r.fix}[/dim]"
+            where = f"{escape(r.path)}\n" if r.path else ""
+            text = f"{where}{escape(r.message)}\n[dim]fix: {escape(r.fix)}[/dim]"
             table.add_row(f"[{styles[r.severity]}]{r.severity}[/]", r.id, text)
         console.print(table)
     counts = {s: sum(1 for r in findings if r.severity == s) for s in styles}
@@ -462,9 +498,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     )
     if official is not None:
         mark = "[bold green]OK[/]" if official.ok else "[bold red]FAILED[/]"
-        console.print(f"official checker: {mark} (exit {official.returncode}) {official.summary}")
+        console.print(
+            f"official checker: {mark} (exit {official.returncode}) {escape(official.summary)}"
+        )
         for line in official.errors[:30]:
-            console.print(f"  [dim]{line}[/dim]")
+            console.print(f"  [dim]{escape(line)}[/dim]")
     return ExitCode.CHECK_FAILED if failed else ExitCode.OK
 
 
@@ -477,6 +515,7 @@ _COMMANDS: tuple[Callable[[Any], None], ...] = (
     _add_profile,
     _add_wizard,
     _add_checklist,
+    _add_run,
     _add_package,
     _add_check,
 )

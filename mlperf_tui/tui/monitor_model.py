@@ -1,0 +1,358 @@
+"""What the run monitor shows, computed from harness events (no Textual here).
+
+The monitor screen feeds every event of the runner into :class:`MonitorState` and, on a timer,
+asks it for plain data (progress, histogram columns, percentiles, forecast lines) that dumb
+widgets draw. The forecast's numbers come from the rules through :class:`RunLimits`; nothing
+here repeats an MLPerf number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+#: how many throughput points the sparkline keeps
+THROUGHPUT_POINTS = 120
+#: how many harness log lines the monitor keeps
+LOG_LINES = 200
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """What one run must reach to be valid, from the rules (None where a limit does not apply)."""
+
+    scenario: str
+    mode: str
+    min_duration_s: float | None = None
+    #: Offline: the fewest samples a valid run may issue
+    offline_min_samples: int | None = None
+    #: the fewest queries a valid run may issue (SingleStream / MultiStream / Server)
+    min_queries: int | None = None
+    #: Server: the latency bound the p99 must stay under
+    latency_bound_ns: int | None = None
+    #: the duration the plan estimated, seconds
+    estimate_s: float | None = None
+    #: test execution: short runs on purpose, never valid for a submission
+    test_execution: bool = False
+
+
+@dataclass(frozen=True)
+class HistogramView:
+    """A latency histogram rebinned into ``len(heights)`` columns between lo_ns and hi_ns."""
+
+    heights: tuple[float, ...]  # 0..1, relative to the tallest column
+    lo_ns: float
+    hi_ns: float
+    total: int
+    #: column index of each marker: "p50", "p90", "p99", "bound"
+    markers: Mapping[str, int]
+
+
+@dataclass
+class PlanItem:
+    run_id: str
+    label: str
+    state: str = "waiting"  # waiting | running | ok | invalid | failed | cancelled
+    detail: str = ""
+
+
+@dataclass
+class CurrentRun:
+    run_id: str = ""
+    phase: str = ""
+    phase_message: str = ""
+    issued: int = 0
+    completed: int = 0
+    elapsed_s: float = 0.0
+    throughput: float = 0.0
+    p50_ms: float | None = None
+    p90_ms: float | None = None
+    p99_ms: float | None = None
+    histogram: Mapping[str, Any] | None = None
+    throughput_history: deque[float] = field(
+        default_factory=lambda: deque(maxlen=THROUGHPUT_POINTS)
+    )
+
+
+class MonitorState:
+    """Plan, the current run and the log tail, updated event by event."""
+
+    def __init__(self, plan: Sequence[tuple[str, str]], limits: Mapping[str, RunLimits]) -> None:
+        self.plan = [PlanItem(run_id, label) for run_id, label in plan]
+        self.limits = dict(limits)
+        self.current = CurrentRun()
+        self.log: deque[str] = deque(maxlen=LOG_LINES)
+        self.finished = False
+        self.version = 0  # bumped on every change, so a timer redraws only when needed
+        self.log_count = 0  # lines ever logged (the deque keeps the last LOG_LINES)
+
+    def _log(self, line: str) -> None:
+        self.log.append(line)
+        self.log_count += 1
+
+    def _item(self, run_id: str) -> PlanItem | None:
+        for item in self.plan:
+            if item.run_id == run_id:
+                return item
+        return None
+
+    def feed(self, run_id: str, event: Mapping[str, Any]) -> None:
+        """Take one harness event (the events contract) of run ``run_id``."""
+        self.version += 1
+        name = event.get("event")
+        item = self._item(run_id)
+        if name == "limits":  # the source re-planned (e.g. after timing the model)
+            self.limits.update(event.get("limits", {}))
+            return
+        if name == "start":
+            self.current = CurrentRun(run_id=run_id)
+            if item is not None:
+                item.state = "running"
+            self._log(f"[{run_id}] start {event.get('scenario')} {event.get('mode')}")
+        elif name == "phase":
+            if run_id != self.current.run_id:
+                self.current = CurrentRun(run_id=run_id)
+            self.current.phase = str(event.get("phase", ""))
+            self.current.phase_message = str(event.get("message", ""))
+            if item is not None and item.state == "waiting":
+                item.state = "running"
+            self._log(f"[{run_id}] {self.current.phase}: {self.current.phase_message}")
+        elif name == "progress":
+            cur = self.current
+            if run_id != cur.run_id:
+                cur = self.current = CurrentRun(run_id=run_id)
+            cur.issued = int(event.get("issued", 0))
+            cur.completed = int(event.get("completed", 0))
+            cur.elapsed_s = float(event.get("elapsed_s", 0.0))
+            cur.throughput = float(event.get("throughput", 0.0))
+            cur.p50_ms = _opt_float(event.get("p50_ms"))
+            cur.p90_ms = _opt_float(event.get("p90_ms"))
+            cur.p99_ms = _opt_float(event.get("p99_ms"))
+            hist = event.get("histogram")
+            cur.histogram = hist if isinstance(hist, Mapping) else None
+            cur.throughput_history.append(cur.throughput)
+        elif name == "result":
+            status = str(event.get("status", "failed"))
+            loadgen = event.get("loadgen") or {}
+            valid = loadgen.get("result_valid") if isinstance(loadgen, Mapping) else None
+            if item is not None:
+                if status == "ok":
+                    item.state = "invalid" if valid is False else "ok"
+                else:
+                    item.state = status if status in ("failed", "cancelled") else "failed"
+                item.detail = _result_detail(event)
+            self._log(f"[{run_id}] result {status}: {event.get('message', '')}".rstrip(": "))
+        elif name == "error":
+            if item is not None:
+                item.state = "failed"
+                item.detail = str(event.get("message", ""))
+            self._log(f"[{run_id}] error: {event.get('message', '')}")
+            if event.get("fix"):
+                self._log(f"[{run_id}]   fix: {event['fix']}")
+        elif name in ("log", "text"):  # "text": a harness stdout line that is not an event
+            self._log(f"[{run_id}] {event.get('line', event.get('text', ''))}")
+
+    def add_log(self, line: str) -> None:
+        self.version += 1
+        self._log(line)
+
+    def mark_finished(self) -> None:
+        self.version += 1
+        self.finished = True
+        for item in self.plan:
+            if item.state == "running":
+                item.state = "cancelled"
+
+    # --- what the widgets draw ---------------------------------------------------------------
+
+    def progress(self) -> tuple[float, float]:
+        """(done, total) for the progress bar of the current run.
+
+        Offline issues every sample at once, so completed/issued is exact; the other scenarios
+        issue until both the minimum duration and the minimum query count are met, so the
+        total is the larger of the two at the current pace; accuracy runs go by the estimate.
+        """
+        cur = self.current
+        limits = self.limits.get(cur.run_id)
+        if limits is None or (limits.scenario == "Offline" and cur.issued):
+            return float(cur.completed), float(max(cur.issued, cur.completed, 1))
+        if limits.mode == "performance":
+            expected = max(
+                cur.issued,
+                limits.min_queries or 0,
+                cur.throughput * (limits.min_duration_s or 0.0),
+                1,
+            )
+            return float(min(cur.completed, expected)), float(expected)
+        if limits.estimate_s:
+            return min(cur.elapsed_s, limits.estimate_s * 0.99), float(limits.estimate_s)
+        return float(cur.completed), float(max(cur.issued, cur.completed, 1))
+
+    def remaining_s(self) -> float | None:
+        """Seconds left in the current run at the current pace.
+
+        A performance run lasts until both the minimum duration and the minimum query count
+        are reached, and until what was issued is answered; an accuracy run goes by the plan.
+        """
+        cur = self.current
+        limits = self.limits.get(cur.run_id)
+        item = self._item(cur.run_id)
+        if self.finished or (item is not None and item.state not in ("running", "waiting")):
+            return 0.0
+        left: list[float] = []
+        if cur.throughput > 0 and cur.issued > cur.completed:
+            left.append((cur.issued - cur.completed) / cur.throughput)
+        if limits is not None:
+            if limits.mode == "performance":
+                if limits.min_duration_s is not None:
+                    left.append(limits.min_duration_s - cur.elapsed_s)
+                if limits.min_queries and cur.throughput > 0:
+                    left.append((limits.min_queries - cur.completed) / cur.throughput)
+            elif limits.estimate_s is not None:
+                left.append(limits.estimate_s - cur.elapsed_s)
+        return max(0.0, *left) if left else None
+
+    def forecast(self) -> list[str]:
+        """Plain-language warnings about the validity of the current run, empty when on track."""
+        cur = self.current
+        limits = self.limits.get(cur.run_id)
+        if limits is None or limits.mode != "performance" or cur.elapsed_s <= 0:
+            return []
+        out: list[str] = []
+        if limits.test_execution:
+            out.append("Test execution: short on purpose, so not valid for a submission.")
+        expected_duration = max(limits.min_duration_s or 0.0, cur.elapsed_s)
+        if limits.scenario == "Offline" and limits.offline_min_samples:
+            on_pace = cur.issued if cur.issued else cur.throughput * expected_duration
+            if on_pace < limits.offline_min_samples:
+                out.append(
+                    f"On pace for {int(on_pace):,} samples, fewer than the Offline minimum "
+                    f"of {limits.offline_min_samples:,}: raise the target QPS."
+                )
+        if limits.min_queries and limits.scenario in ("SingleStream", "MultiStream", "Server"):
+            on_pace_q = cur.throughput * expected_duration
+            if limits.scenario == "Server":
+                on_pace_q = max(on_pace_q, cur.issued)
+            if on_pace_q < limits.min_queries:
+                out.append(
+                    f"On pace for {int(on_pace_q):,} queries, fewer than the {limits.scenario} "
+                    f"minimum of {limits.min_queries:,}: the run will last longer than planned."
+                )
+        if limits.latency_bound_ns and cur.p99_ms is not None:
+            bound_ms = limits.latency_bound_ns / 1e6
+            if cur.p99_ms > bound_ms:
+                out.append(
+                    f"p99 {cur.p99_ms:.1f} ms is above the Server bound of {bound_ms:g} ms: "
+                    "lower the target QPS."
+                )
+        return out
+
+    def histogram_view(self, columns: int) -> HistogramView | None:
+        cur = self.current
+        hist = cur.histogram
+        limits = self.limits.get(cur.run_id)
+        bound = limits.latency_bound_ns if limits else None
+        if not hist or columns <= 0:
+            return None
+        pct = {"p50": cur.p50_ms, "p90": cur.p90_ms, "p99": cur.p99_ms}
+        return rebin(hist, columns, pct, bound)
+
+
+def rebin(
+    hist: Mapping[str, Any],
+    columns: int,
+    percentiles_ms: Mapping[str, float | None],
+    bound_ns: int | None = None,
+) -> HistogramView | None:
+    """Rebin a sparse log-bucket histogram (events contract) into ``columns`` log-spaced columns.
+
+    The range covers the filled buckets (and the bound when it is near), so the shape fills
+    the width whatever the latencies are.
+    """
+    min_ns = float(hist.get("min_ns", 1.0))
+    growth = float(hist.get("growth", 1.0))
+    counts = [(int(i), int(n)) for i, n in hist.get("counts", []) if int(n) > 0]
+    if not counts or growth <= 1.0 or min_ns <= 0:
+        return None
+    first = min(i for i, _ in counts)
+    last = max(i for i, _ in counts)
+    lo = min_ns * growth**first
+    hi = min_ns * growth ** (last + 1)
+    if bound_ns and lo < bound_ns <= hi * 4:
+        hi = max(hi, bound_ns * 1.05)
+    log_lo, log_hi = math.log(lo), math.log(hi)
+    span = max(log_hi - log_lo, 1e-9)
+    cols = [0.0] * columns
+
+    def col_of(ns: float) -> int:
+        c = int((math.log(max(ns, lo)) - log_lo) / span * columns)
+        return min(max(c, 0), columns - 1)
+
+    step = span / columns
+    for i, n in counts:
+        # spread each bucket over the columns it overlaps, so narrow ranges draw no gaps
+        a = (math.log(min_ns * growth**i) - log_lo) / step
+        b = (math.log(min_ns * growth ** (i + 1)) - log_lo) / step
+        a, b = max(a, 0.0), min(b, float(columns))
+        if b <= a:
+            cols[col_of(min_ns * growth ** (i + 0.5))] += n
+            continue
+        for c in range(int(a), min(math.ceil(b), columns)):
+            overlap = min(b, c + 1) - max(a, c)
+            if overlap > 0:
+                cols[c] += n * overlap / (b - a)
+    top = max(cols) or 1.0
+    markers: dict[str, int] = {}
+    for name, ms in percentiles_ms.items():
+        if ms is not None:
+            markers[name] = col_of(ms * 1e6)
+    if bound_ns:
+        markers["bound"] = col_of(float(bound_ns))
+    return HistogramView(
+        heights=tuple(round(c / top, 6) for c in cols),
+        lo_ns=lo,
+        hi_ns=hi,
+        total=sum(n for _, n in counts),
+        markers=markers,
+    )
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _result_detail(event: Mapping[str, Any]) -> str:
+    loadgen = event.get("loadgen")
+    parts: list[str] = []
+    if isinstance(loadgen, Mapping) and loadgen.get("metric_value") is not None:
+        parts.append(
+            format_metric(str(loadgen.get("metric_name") or ""), float(loadgen["metric_value"]))
+        )
+        if loadgen.get("result_valid") is False:
+            parts.append("INVALID")
+    accuracy = event.get("accuracy")
+    if isinstance(accuracy, Mapping) and accuracy.get("value") is not None:
+        parts.append(f"{accuracy.get('metric', 'acc')} {float(accuracy['value']):.3f}")
+    if not parts and event.get("status") != "ok":
+        parts.append(str(event.get("message", "")))
+    return ", ".join(parts)
+
+
+def format_metric(name: str, value: float, unit: str | None = None) -> str:
+    """A LoadGen metric for people: nanosecond latencies in ms, names without underscores."""
+    if name.endswith("_ns") or unit == "ns":  # LoadGen's latencies are in nanoseconds
+        return f"{name.removesuffix('_ns').replace('_', ' ')}: {value / 1e6:.3g} ms"
+    shown_unit = f" {unit}" if unit else ""
+    return f"{(name or 'metric').replace('_', ' ')}: {value:.4g}{shown_unit}"
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    s = round(seconds)
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"

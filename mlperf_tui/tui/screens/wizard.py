@@ -1,0 +1,318 @@
+"""The wizard: one screen per step of :data:`mlperf_tui.wizard.STEPS`.
+
+The screen only lays out what the core gives (the step's explanation, information blocks and
+questions) and routes answers; choices, defaults and checks all come from mlperf_tui.wizard.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.syntax import Syntax
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widgets import Button, DataTable, DirectoryTree, Footer, Static
+
+from mlperf_tui import wizard
+from mlperf_tui.errors import MlperfTuiError, ProfileError
+from mlperf_tui.tui.messages import AnswerChanged, BrowseRequested
+from mlperf_tui.tui.screens.confirm import ConfirmScreen
+from mlperf_tui.tui.widgets.question import QuestionField
+
+
+class StepScreen(Screen[None]):
+    """One wizard step. ``ctrl+n`` goes on (after the core's checks), ``escape`` goes back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "next", "Next"),
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+t", "calibrate", "Calibrate", show=False),
+    ]
+
+    def __init__(
+        self, step: wizard.Step, answers: wizard.Answers, ctx: wizard.WizardContext
+    ) -> None:
+        super().__init__(id=f"step-{step.id}")
+        self.step = step
+        self.answers = answers
+        self.ctx = ctx
+        self._shape = self._question_shape()
+        self._check_timer: Timer | None = None
+
+    def _questions(self) -> list[wizard.Question]:
+        return self.step.questions(self.answers, self.ctx)
+
+    def _question_shape(self) -> tuple[Any, ...]:
+        return tuple((q.key, q.kind, q.choices) for q in self._questions())
+
+    def compose(self) -> ComposeResult:
+        index = wizard.STEP_IDS.index(self.step.id) + 1
+        yield Static(
+            f"Step {index}/{len(wizard.STEPS)} · [b]{self.step.title}[/b]",
+            classes="screen-title",
+        )
+        yield Static(self.step.explanation, classes="explanation")
+        with VerticalScroll(id="step-body"):
+            for info in self.step.info(self.answers, self.ctx):
+                yield from self._info(info)
+            if self.step.id == "assets":
+                yield Static("", id="asset-checks")
+            if self.step.id == "settings":
+                yield Static(
+                    "Calibrate times the model here (a short test) and suggests the targets.",
+                    id="calibration",
+                )
+            for question in self._questions():
+                field = QuestionField(question, self.answers.get(question.key))
+                field.display = question.applies(self.answers)
+                yield field
+        yield Static("", id="step-problems")
+        with Horizontal(id="step-buttons"):
+            yield Button("Back (esc)", id="back", disabled=self.step.id == "start")
+            if self.step.id == "assets":
+                yield Button("Check now", id="check-assets")
+            if self.step.id == "settings":
+                yield Button("Calibrate (ctrl+t)", id="calibrate")
+            label = "Save (ctrl+n)" if self.step.id == "review" else "Next (ctrl+n)"
+            yield Button(label, id="next", variant="primary")
+        yield Footer()
+
+    def _info(self, info: wizard.Info) -> ComposeResult:
+        if info.rows:
+            yield Static(info.title, classes="info-title")
+            table: DataTable[str] = DataTable(classes="info-table", cursor_type="none")
+            table.add_columns(*info.columns)
+            table.add_rows(info.rows)
+            table.can_focus = False
+            yield table
+        elif self.step.id == "review" and info.title == "Profile":
+            yield Static(info.title, classes="info-title")
+            yield Static(Syntax(info.text, "yaml", theme="ansi_dark"), classes="profile-yaml")
+        else:
+            yield Static(f"[b]{info.title}[/b]", classes="info-title")
+            yield Static(info.text, classes="info-text", markup=False)
+
+    def on_mount(self) -> None:
+        fields = [f for f in self.query(QuestionField) if f.display]
+        if fields:
+            fields[0].focus()
+            first = fields[0].query("DataTable, RadioSet, Select, SelectionList, Input, Checkbox")
+            if first:
+                first.first().focus()
+        if self.step.id == "assets":
+            self.check_assets_now()
+
+    # --- answers ------------------------------------------------------------------------------
+
+    def on_answer_changed(self, message: AnswerChanged) -> None:
+        self.answers[message.key] = message.value
+        self.query_one("#step-problems", Static).update("")
+        if self._question_shape() != self._shape:
+            # an answer changed what this step asks (e.g. the round changes the benchmarks)
+            wizard.normalise(self.step.id, self.answers, self.ctx)
+            self._shape = self._question_shape()
+            self.refresh(recompose=True)
+            return
+        for field in self.query(QuestionField):
+            field.display = field.question.applies(self.answers)
+        if self.step.id == "assets":
+            # check again once typing pauses (opening a model file is not free)
+            if self._check_timer is not None:
+                self._check_timer.stop()
+            self._check_timer = self.set_timer(0.5, self.check_assets_now)
+
+    def on_browse_requested(self, message: BrowseRequested) -> None:
+        current = str(self.answers.get(message.key) or "")
+        folders = message.key == "dataset_path"
+
+        def picked(path: Path | None) -> None:
+            if path is not None:
+                for field in self.query(QuestionField):
+                    if field.key == message.key:
+                        field.set_text(str(path))
+
+        self.app.push_screen(PathPicker(Path(current) if current else Path.cwd(), folders), picked)
+
+    # --- navigation ---------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#next")
+    def _next_pressed(self) -> None:
+        self.action_next()
+
+    @on(Button.Pressed, "#back")
+    def _back_pressed(self) -> None:
+        self.action_back()
+
+    @on(Button.Pressed, "#check-assets")
+    def _check_pressed(self) -> None:
+        self.check_assets_now()
+
+    def show_problems(self, problems: list[str]) -> None:
+        self.query_one("#step-problems", Static).update("\n".join(f"✗ {p}" for p in problems))
+
+    def action_back(self) -> None:
+        previous = wizard.previous_step(self.step.id)
+        if previous is not None:
+            self.app.call_later(self.app.show_step, previous)  # type: ignore[attr-defined]
+
+    def action_next(self) -> None:
+        problems = wizard.check_step(self.step.id, self.answers, self.ctx)
+        if problems:
+            self.show_problems(problems)
+            return
+        if self.step.id == "start" and self.answers.get("start") == "open":
+            try:
+                opened = wizard.open_profile(str(self.answers["open_path"]))
+            except MlperfTuiError as exc:
+                self.show_problems([f"{exc.message} (fix: {exc.fix})"])
+                return
+            self.answers.clear()
+            self.answers.update(opened)
+        if self.step.id == "review":
+            self.save()
+            return
+        following = wizard.next_step(self.step.id)
+        if following is not None:
+            self.app.call_later(self.app.show_step, following)  # type: ignore[attr-defined]
+
+    # --- assets -------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="asset-check")
+    def check_assets_now(self) -> None:
+        checks = wizard.check_assets(self.answers, self.ctx.profiles_dir)
+        text = "\n".join(
+            ("✓ " if c.ok else "✗ ")
+            + f"{c.what}: {c.message}"
+            + (f" (fix: {c.fix})" if c.fix else "")
+            for c in checks
+        )
+        self.app.call_from_thread(self._show_checks, text)
+
+    def _show_checks(self, text: str) -> None:
+        if self.is_mounted:
+            self.query_one("#asset-checks", Static).update(text)
+
+    # --- settings: calibration ---------------------------------------------------------------
+
+    @on(Button.Pressed, "#calibrate")
+    def action_calibrate(self) -> None:
+        if self.step.id != "settings":
+            return
+        problems = wizard.check_step(self.step.id, self.answers, self.ctx)
+        if problems:
+            self.show_problems(problems)
+            return
+        self.query_one("#calibration", Static).update(
+            "Timing the model on this machine (the stand-ins are generated the first time)..."
+        )
+        self.query_one("#calibrate", Button).disabled = True
+        self.calibrate()
+
+    @work(thread=True, exclusive=True, group="calibrate")
+    def calibrate(self) -> None:
+        try:
+            suggested, measured = wizard.calibrate_targets(self.answers, self.ctx.profiles_dir)
+        except MlperfTuiError as exc:
+            self.app.call_from_thread(self._calibrated, {}, f"✗ {exc.message} (fix: {exc.fix})")
+            return
+        self.app.call_from_thread(self._calibrated, suggested, f"Measured {measured}.")
+
+    def _calibrated(self, suggested: dict[str, float], text: str) -> None:
+        if not self.is_mounted:
+            return
+        self.answers.update(suggested)
+        if suggested:
+            text += " Suggested targets: " + ", ".join(
+                f"{k.removeprefix(wizard.TARGET_PREFIX)} {v:g}" for k, v in suggested.items()
+            )
+        for field in self.query(QuestionField):
+            if field.key in suggested:
+                field.set_text(f"{suggested[field.key]:g}")
+        self.query_one("#calibration", Static).update(text)
+        self.query_one("#calibrate", Button).disabled = False
+
+    # --- review -------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        path = Path(str(self.answers["save_path"])).expanduser()
+        try:
+            saved = wizard.save_answers(self.answers, path)
+        except ProfileError as exc:
+            if not path.exists():
+                self.show_problems([f"{exc.message} (fix: {exc.fix})"])
+                return
+
+            def overwrite(yes: bool | None) -> None:
+                if not yes:
+                    return
+                try:
+                    saved = wizard.save_answers(self.answers, path, overwrite=True)
+                except ProfileError as exc:
+                    self.show_problems([f"{exc.message} (fix: {exc.fix})"])
+                else:
+                    self._saved(saved)
+
+            self.app.push_screen(ConfirmScreen(f"{path} exists. Overwrite it?"), overwrite)
+            return
+        self._saved(saved)
+
+    def _saved(self, path: Path) -> None:
+        self.app.saved_profile = path  # type: ignore[attr-defined]
+        self.query_one("#step-problems", Static).update(f"✓ Saved {path}")
+
+        def run_now(yes: bool | None) -> None:
+            if yes:
+                self.app.start_run(path)  # type: ignore[attr-defined]
+
+        self.app.push_screen(
+            ConfirmScreen(f"Saved {path}.\nRun it now?", "Run", "Not now"), run_now
+        )
+
+
+class PathPicker(ModalScreen[Path | None]):
+    """A file (or folder) picker: Enter on a file picks it; "Use folder" picks the folder."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, start: Path, folders: bool = False) -> None:
+        super().__init__()
+        start = start.expanduser()
+        while not start.is_dir() and start != start.parent:
+            start = start.parent
+        self.start = start if start.is_dir() else Path.cwd()
+        self.folders = folders
+        self.current = self.start
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker-box"):
+            yield Static(
+                "Choose a folder (Enter opens it, then Use folder)"
+                if self.folders
+                else "Choose a file (Enter picks it)",
+                classes="info-title",
+            )
+            yield DirectoryTree(self.start)
+            with Horizontal(id="picker-buttons"):
+                if self.folders:
+                    yield Button("Use folder", id="use", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
+        if not self.folders:
+            self.dismiss(event.path)
+
+    def on_directory_tree_directory_selected(self, event: DirectoryTree.DirectorySelected) -> None:
+        self.current = event.path
+
+    @on(Button.Pressed, "#use")
+    def _use(self) -> None:
+        self.dismiss(self.current)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

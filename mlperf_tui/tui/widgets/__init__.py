@@ -1,0 +1,1 @@
+"""Dumb widgets: data in, messages out. No MLPerf logic lives here."""

@@ -1,0 +1,190 @@
+"""The run monitor fed a recorded event stream shows what it was fed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.pilot import Pilot
+from textual.widgets import ProgressBar, Sparkline, Static
+from tui_replay import EVENTS, PLAN, valid_limits
+
+from mlperf_tui import rules
+from mlperf_tui.tui.app import MlperfTuiApp
+from mlperf_tui.tui.monitor_model import MonitorState, RunLimits, rebin
+from mlperf_tui.tui.run_source import ReplaySource
+from mlperf_tui.tui.screens.confirm import ConfirmScreen
+from mlperf_tui.tui.screens.monitor import MonitorScreen
+from mlperf_tui.tui.widgets.histogram import LatencyHistogram
+from mlperf_tui.tui.widgets.plan_list import PlanList
+
+
+def last(run_id: str, event: str) -> dict[str, object]:
+    records = [json.loads(line) for line in EVENTS.read_text().splitlines()]
+    return [r for r in records if r["run_id"] == run_id and r["event"] == event][-1]
+
+
+def replay_app(tmp_path: Path, limits: dict[str, RunLimits]) -> MlperfTuiApp:
+    source = ReplaySource(EVENTS, plan=PLAN, limits=limits, hold=True)
+    return MlperfTuiApp("run", profile=tmp_path / "p.yaml", run_source=lambda _p: source)
+
+
+async def wait_for(pilot: Pilot[None], screen: MonitorScreen, completed: int) -> None:
+    for _ in range(200):
+        await pilot.pause(0.02)
+        if screen.state.current.completed == completed and screen.state.version:
+            break
+    await pilot.pause(0.3)  # one redraw tick (4 per second)
+
+
+async def test_monitor_shows_progress_histogram_and_percentiles(tmp_path: Path) -> None:
+    app = replay_app(tmp_path, valid_limits())
+    fed = last("Offline-performance", "progress")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MonitorScreen)
+        await wait_for(pilot, screen, int(fed["completed"]))  # type: ignore[arg-type]
+
+        plan_text = str(screen.query_one(PlanList).render())
+        assert "SingleStream-performance" in plan_text and "ok" in plan_text
+        assert "Offline-performance" in plan_text and "running" in plan_text
+        assert "Offline-accuracy" in plan_text and "waiting" in plan_text
+
+        bar = screen.query_one(ProgressBar)
+        assert (bar.progress, bar.total) == (fed["completed"], fed["issued"])
+        counts = str(screen.query_one("#monitor-counts", Static).render())
+        assert f"issued {fed['issued']:,}" in counts and f"completed {fed['completed']:,}" in counts
+        for name in ("p50", "p90", "p99"):
+            assert f"{name} {fed[name + '_ms']:.2f} ms" in counts
+
+        hist = screen.query_one(LatencyHistogram)
+        assert hist.view is not None
+        fed_hist = fed["histogram"]
+        assert hist.view.total == sum(n for _, n in fed_hist["counts"])  # type: ignore[index]
+        assert {"p50", "p90", "p99"} <= set(hist.view.markers)
+        assert hist.view.markers["p50"] <= hist.view.markers["p90"] <= hist.view.markers["p99"]
+        drawn = str(hist.render())
+        assert "50" in drawn and "99" in drawn
+
+        # a burst of progress messages merges (can_replace): the newest throughput is drawn
+        assert list(screen.query_one(Sparkline).data or [])[-1] == fed["throughput"]
+
+        forecast = str(screen.query_one("#monitor-forecast", Static).render())
+        assert "fewer than the Offline minimum" in forecast
+        assert f"{rules.get_round().offline_min_samples:,}" in forecast
+
+        # cancel after a confirmation; the app stays responsive to keys meanwhile
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if screen.state.finished:
+                break
+        assert screen.state.finished
+        await pilot.pause(0.3)
+        assert "cancelled" in str(screen.query_one(PlanList).render())
+
+
+async def test_cancel_can_be_refused(tmp_path: Path) -> None:
+    app = replay_app(tmp_path, valid_limits())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MonitorScreen)
+        await wait_for(pilot, screen, 1200)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause(0.1)
+        assert app.screen is screen
+        assert not screen.cancel_event.is_set()
+        screen.cancel_event.set()  # let the held replay end
+
+
+def test_server_forecast_names_the_bound() -> None:
+    bench = rules.get_benchmark("resnet50")
+    bound = next(iter(bench.latency_bound_ns.values()), 15_000_000)
+    state = MonitorState([("Server-performance", "Server")], {
+        "Server-performance": RunLimits("Server", "performance", 600.0, latency_bound_ns=bound)
+    })  # fmt: skip
+    state.feed(
+        "Server-performance", {"event": "start", "scenario": "Server", "mode": "performance"}
+    )
+    p99 = bound / 1e6 * 2
+    hist = {"min_ns": 1000, "growth": 1.1, "counts": [[90, 5], [110, 3]]}
+    state.feed("Server-performance", {
+        "event": "progress", "issued": 100, "completed": 90, "elapsed_s": 1.0, "throughput": 90.0,
+        "p50_ms": 1.0, "p90_ms": 2.0, "p99_ms": p99, "histogram": hist,
+    })  # fmt: skip
+    assert any("above the Server bound" in w for w in state.forecast())
+    view = state.histogram_view(60)
+    assert view is not None and "bound" in view.markers
+
+
+def test_rebin_keeps_every_sample_and_orders_markers() -> None:
+    hist = {"min_ns": 1000, "growth": 1.05, "counts": [[10, 1], [50, 7], [51, 9], [120, 2]]}
+    view = rebin(hist, 40, {"p50": 0.012, "p99": 0.5})
+    assert view is not None
+    assert view.total == 19 and len(view.heights) == 40 and max(view.heights) == 1.0
+    assert view.markers["p50"] < view.markers["p99"]
+
+
+def test_remaining_time_counts_the_minimum_query_count() -> None:
+    limits = RunLimits("SingleStream", "performance", 3.0, min_queries=256)
+    state = MonitorState([("SS", "SS")], {"SS": limits})
+    state.feed("SS", {"event": "progress", "issued": 47, "completed": 46, "elapsed_s": 14.0,
+                      "throughput": 3.5, "p50_ms": 1.0, "p90_ms": 1.0, "p99_ms": 1.0})  # fmt: skip
+    assert state.remaining_s() == (256 - 46) / 3.5
+    assert state.progress() == (46.0, 256.0)
+
+
+def test_progress_messages_merge_but_results_never_do() -> None:
+    from mlperf_tui.tui.messages import RunnerEvent
+
+    progress = RunnerEvent("Offline-performance", {"event": "progress", "completed": 1})
+    newer = RunnerEvent("Offline-performance", {"event": "progress", "completed": 2})
+    other_run = RunnerEvent("SingleStream-performance", {"event": "progress", "completed": 2})
+    result = RunnerEvent("Offline-performance", {"event": "result", "status": "ok"})
+    assert newer.can_replace(progress)
+    assert not other_run.can_replace(progress)
+    assert not result.can_replace(progress)
+    assert not newer.can_replace(result)
+
+
+def test_a_result_in_nanoseconds_is_shown_in_milliseconds() -> None:
+    state = MonitorState([("SS", "SS")], {})
+    state.feed("SS", {"event": "result", "status": "ok", "message": "",
+                      "loadgen": {"result_valid": True, "metric_name": "early_stopping_latency_ns",
+                                  "metric_value": 293583000}, "accuracy": None})  # fmt: skip
+    assert state.plan[0].state == "ok"
+    assert state.plan[0].detail == "early stopping latency: 294 ms"
+
+
+def test_rebin_draws_no_gaps_when_buckets_are_wider_than_columns() -> None:
+    hist = {"min_ns": 1000, "growth": 1.01, "counts": [[i, 5] for i in range(1000, 1010)]}
+    view = rebin(hist, 40, {})
+    assert view is not None
+    assert min(view.heights) > 0.9  # ten equal buckets over forty columns: a flat top
+
+
+def test_a_real_recorded_harness_stream() -> None:
+    """Events a real quickstart run wrote (runs/*/events.jsonl, thinned): the monitor's state
+    ends on the last progress and result it was fed."""
+    import threading
+
+    recorded = Path(__file__).parent / "fixtures" / "recorded.jsonl"
+    source = ReplaySource(recorded)
+    state = MonitorState(source.plan, {})
+    source.run(state.feed, state.add_log, threading.Event())
+    records = [json.loads(line) for line in recorded.read_text().splitlines()]
+    offline = [r for r in records if r["run_id"] == "Offline-performance"]
+    last_progress = [r for r in offline if r["event"] == "progress"][-1]
+    assert state.current.run_id == "Offline-performance"
+    assert state.current.completed == last_progress["completed"]
+    assert state.current.p99_ms == last_progress["p99_ms"]
+    view = state.histogram_view(50)
+    assert view is not None
+    assert view.total == sum(n for _, n in last_progress["histogram"]["counts"])
+    assert [item.state for item in state.plan] == ["ok", "ok"]
+    assert state.plan[0].detail.startswith("early stopping latency: ")
