@@ -267,3 +267,17 @@ def test_load_results_of_a_non_results_folder_is_a_clear_error(tmp_path: Path) -
     with pytest.raises(MlperfTuiError) as info:
         runner.load_results(tmp_path)
     assert "summary.json" in info.value.message
+
+
+def test_valid_singlestream_query_count_covers_the_minimum_duration_without_doubling_it() -> None:
+    from mlperf_tui.profile import quickstart_valid_profile
+
+    plan = {r.run_id: r for r in runner.plan_runs(quickstart_valid_profile(), calibration=FAST)}
+    conf = _conf_lines(plan["SingleStream-performance"])
+    queries = int(conf["resnet50.SingleStream.min_query_count"])
+    min_s = rules.get_round().min_duration_ms / 1e3
+    per_query = FAST.latency_s + runner.HARNESS_QUERY_OVERHEAD_S
+    # a machine somewhat faster than calibrated still runs the minimum duration ...
+    assert queries * per_query / runner.QUERY_COUNT_HEADROOM >= min_s * 0.999
+    # ... and one as fast as calibrated does not run for twice as long
+    assert queries * per_query < 1.5 * min_s
