@@ -23,7 +23,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-from harness.config import RunConfig, load_run_config
+from harness.config import PARENT_PID_ENV, RunConfig, load_run_config
 from harness.errors import ExitCode, HarnessError, ModelMismatchError
 from harness.events import EventWriter
 
@@ -282,6 +282,22 @@ def run(config: RunConfig, writer: EventWriter) -> int:
     return ExitCode.OK
 
 
+def cancel_when_parent_dies() -> None:
+    """Have the kernel send SIGINT when the process named by HARNESS_PARENT_PID dies (Linux)."""
+    parent = os.environ.get(PARENT_PID_ENV)
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGINT), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if str(os.getppid()) != parent:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGINT)
+
+
 def main(argv: list[str] | None = None) -> int:
     start_ns = time.monotonic_ns()
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.split("\n")[0])
@@ -293,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     writer = EventWriter(_redirect_stdout(), start_ns)
     config: RunConfig | None = None
     try:
+        cancel_when_parent_dies()
         config = load_run_config(args.config)
         return int(run(config, writer))
     except HarnessError as e:

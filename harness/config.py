@@ -64,6 +64,12 @@ _OPTIONAL_KEYS = {"audit_config", "dataset_count", "server_max_wait_ms", "progre
 _BACKEND_KEYS = {"name", "execution_provider", "intra_op_threads", "batch_size"}
 
 
+#: a parent that starts the harness (mlperf-tui's runner) puts its pid in this environment
+#: variable: when that process dies, even by SIGKILL, the run is cancelled as by SIGINT instead
+#: of running on unattended
+PARENT_PID_ENV = "HARNESS_PARENT_PID"
+
+
 @dataclass(frozen=True)
 class BackendOptions:
     """How to run the model: runtime, execution provider, threads, batch size."""

@@ -13,6 +13,7 @@ Ctrl-C (the running child ends, finished runs are kept, no package is built from
 from __future__ import annotations
 
 import json
+import signal
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -280,6 +281,9 @@ def run_headless(
     from mlperf_tui.profile import load_profile
 
     console = console or Console(stderr=as_json, highlight=False)
+    if threading.current_thread() is threading.main_thread():
+        # `kill` or a CI time-out cancels like Ctrl-C: the running child ends, runs are kept
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     profile = load_profile(profile_path)
     console.print(
         f"[bold]{profile.benchmark}[/bold] {profile.division.value} {profile.category.value}, "

@@ -786,7 +786,10 @@ def _run_child(
 ) -> tuple[int, dict[str, Any] | None, dict[str, Any] | None, float | None]:
     """Run the harness child; (exit code, result event, error event, last p90 ms)."""
     cmd = [sys.executable, "-m", "harness", "run", "--config", str(folder / "RUN.json")]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    from harness.config import PARENT_PID_ENV
+
+    # the child cancels itself (SIGINT) if this process dies without stopping it
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **{PARENT_PID_ENV: str(os.getpid())})
     result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     p90: float | None = None
