@@ -30,7 +30,8 @@ test: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
-	$(BIN)/mypy --strict mlperf_tui/rules mlperf_tui/profile.py mlperf_tui/system.py harness
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict mlperf_tui harness
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -358,7 +358,9 @@ def _cmd_checklist(args: argparse.Namespace) -> int:
 
     folder = Path(args.package)
     if not folder.is_dir():
-        raise PackageError(f"{folder} is not a folder", "give the package folder (mlperf-tui package --out)")
+        raise PackageError(
+            f"{folder} is not a folder", "give the package folder (mlperf-tui package --out)"
+        )
     from mlperf_tui.tui.app import run_app
 
     return int(run_app("checklist", package=folder) or 0)
