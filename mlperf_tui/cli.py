@@ -282,35 +282,21 @@ def _cmd_profile_check(args: argparse.Namespace) -> int:
 # -- wizard (no command) -----------------------------------------------------------------------
 
 
-def _cmd_wizard(args: argparse.Namespace) -> int:
-    import importlib
-
-    try:
-        app = importlib.import_module("mlperf_tui.tui.app")
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not "mlperf_tui.tui.app".startswith(exc.name):
-            raise  # a missing dependency of the wizard, not a missing wizard
-        raise EnvironmentProblem(
-            "the full-screen wizard is not part of this build yet",
-            "use the commands instead: mlperf-tui --help",
-        ) from None
+def _require_terminal(what: str, fix: str) -> None:
+    """The full-screen app needs a terminal on stdin and stdout; say so instead of hanging."""
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise EnvironmentProblem(
-            "the full-screen wizard needs an interactive terminal",
-            "answer plain prompts (mlperf-tui wizard --plain), or replay a profile "
-            "(mlperf-tui run profiles/quickstart.yaml --headless)",
-        )
-    run_app: Callable[[], int | None] | None = getattr(app, "run_app", None)
-    if run_app is not None:
-        return int(run_app() or 0)
-    app_class = getattr(app, "MlperfTuiApp", None)
-    if app_class is None:
-        raise EnvironmentProblem(
-            "the full-screen wizard is not part of this build yet",
-            "use the commands instead: mlperf-tui --help",
-        )
-    app_class().run()
-    return ExitCode.OK
+        raise EnvironmentProblem(f"{what} needs an interactive terminal", fix)
+
+
+def _cmd_wizard(args: argparse.Namespace) -> int:
+    _require_terminal(
+        "the full-screen wizard",
+        "answer plain prompts (mlperf-tui wizard --plain), or replay a profile "
+        "(mlperf-tui run profiles/quickstart.yaml --headless)",
+    )
+    from mlperf_tui.tui.app import run_app
+
+    return int(run_app() or 0)
 
 
 # -- wizard and checklist (the Textual front end; plain prompts) ------------------------------
@@ -361,6 +347,10 @@ def _cmd_checklist(args: argparse.Namespace) -> int:
         raise PackageError(
             f"{folder} is not a folder", "give the package folder (mlperf-tui package --out)"
         )
+    _require_terminal(
+        "the checklist review",
+        f"run it in a terminal, or see the automatic checks with: mlperf-tui check {folder}",
+    )
     from mlperf_tui.tui.app import run_app
 
     return int(run_app("checklist", package=folder) or 0)
@@ -392,9 +382,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         out = Path(args.out) if args.out else None
         return run_headless(Path(args.profile), out=out, as_json=args.json)
+    _require_terminal(
+        "the run monitor", f"replay it without one: mlperf-tui run {args.profile} --headless"
+    )
     from mlperf_tui.tui.app import run_app
 
-    return int(run_app("run", profile=Path(args.profile)) or 0)
+    out = Path(args.out) if args.out else None
+    return int(run_app("run", profile=Path(args.profile), out=out) or 0)
 
 
 def _add_package(sub: Any) -> None:

@@ -209,25 +209,30 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "invalid choice" in capsys.readouterr().err
 
 
-def test_no_command_without_a_wizard_says_so(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("argv", "fix"),
+    [
+        ([], "--headless"),
+        (["wizard"], "--plain"),
+        (["run", str(ROOT / "profiles" / "quickstart.yaml")], "--headless"),
+        (["checklist", str(ROOT)], "mlperf-tui check"),
+    ],
+    ids=["no-command", "wizard", "run-monitor", "checklist"],
+)
+def test_full_screen_commands_without_a_terminal_say_so_instead_of_hanging(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    fix: str,
 ) -> None:
-    monkeypatch.setitem(sys.modules, "mlperf_tui.tui.app", None)  # import fails as if absent
-    assert main([]) == ExitCode.ENVIRONMENT
-    err = capsys.readouterr().err
-    assert "wizard is not part of this build" in err and "mlperf-tui --help" in err
-
-
-def test_no_command_without_a_terminal_points_at_headless(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    started: list[bool] = []
+    started: list[object] = []
     fake = types.ModuleType("mlperf_tui.tui.app")
-    fake.run_app = lambda: started.append(True)  # type: ignore[attr-defined]
+    fake.run_app = lambda *a, **k: started.append((a, k))  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "mlperf_tui.tui.app", fake)
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False, raising=False)
-    assert main([]) == ExitCode.ENVIRONMENT
-    assert "interactive terminal" in capsys.readouterr().err
+    assert main(argv) == ExitCode.ENVIRONMENT
+    err = capsys.readouterr().err
+    assert "interactive terminal" in err and fix in err
     assert started == []
 
 
