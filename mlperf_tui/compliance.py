@@ -31,6 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from harness import loadgen_logs
+from mlperf_tui.rules.compliance import (
+    PERF_THRESHOLD,
+    PERF_THRESHOLD_RELAXED,
+    RELAXED_SCORE_LIMIT,
+)
 
 #: the lines the checker looks for
 PASS_LINE = "TEST PASS"
@@ -45,13 +50,6 @@ DETAIL_RESULT_FIELD: dict[str, str] = {
     "Server": "result_completed_samples_per_sec",
 }
 
-#: compliance/TEST0{1,4}/verify_performance.py: the allowed relative difference, and the wider
-#: one for short single-/multi-stream scores (run-to-run noise dominates there)
-PERF_THRESHOLD = 0.10
-PERF_THRESHOLD_RELAXED = 0.20
-#: ...used when the SingleStream / MultiStream score is at most this (the scripts' 200000 and
-#: 1600000: nanoseconds of latency in TEST01, 1e9/latency in TEST04 - as the scripts do)
-RELAXED_SCORE_LIMIT: dict[str, float] = {"SingleStream": 200_000.0, "MultiStream": 1_600_000.0}
 
 TEST01_ACCURACY_FILES = (
     "mlperf_log_accuracy.json",
