@@ -188,3 +188,31 @@ def test_a_real_recorded_harness_stream() -> None:
     assert view.total == sum(n for _, n in last_progress["histogram"]["counts"])
     assert [item.state for item in state.plan] == ["ok", "ok"]
     assert state.plan[0].detail.startswith("early stopping latency: ")
+
+
+def _singlestream_forecast(test_execution: bool, throughput: float) -> list[str]:
+    state = MonitorState([("SingleStream-performance", "SingleStream")], {
+        "SingleStream-performance": RunLimits(
+            "SingleStream", "performance", 600.0, min_queries=1024, test_execution=test_execution
+        )
+    })  # fmt: skip
+    state.feed(
+        "SingleStream-performance",
+        {"event": "start", "scenario": "SingleStream", "mode": "performance"},
+    )
+    state.feed("SingleStream-performance", {
+        "event": "progress", "issued": 11, "completed": 10, "elapsed_s": 10.0,
+        "throughput": throughput, "p50_ms": 1.0, "p90_ms": 2.0, "p99_ms": 3.0,
+    })  # fmt: skip
+    return state.forecast()
+
+
+def test_singlestream_forecast_projects_over_the_minimum_duration() -> None:
+    # 1 query/s for 600 s is short of 1024: the run will go on past the minimum duration
+    assert any(
+        "fewer than the SingleStream minimum" in w for w in _singlestream_forecast(False, 1.0)
+    )
+    # 10 queries/s reaches 1024 well inside 600 s, however few were done after 10 s
+    assert not any("minimum" in w for w in _singlestream_forecast(False, 10.0))
+    # test execution is sized by its query count on purpose
+    assert not any("minimum" in w for w in _singlestream_forecast(True, 1.0))
