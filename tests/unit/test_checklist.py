@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
+import package_fixtures as fx
 import pytest
 
 from mlperf_tui.checklist import MANUAL_ITEMS, checklist_path, load_checklist
 from mlperf_tui.errors import PackageError
 from mlperf_tui.validate import validate
-
-
-def _fixtures() -> ModuleType:
-    name = "mlperf_tui_fixture_packages"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "fixtures" / "packages.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fx = _fixtures()
-
-
-@pytest.fixture(scope="session")
-def good(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return fx.good_packages(tmp_path_factory.getbasetemp() / "mlperf-tui-packages")
-
-
-@pytest.fixture
-def pkg(good: dict[str, Path], tmp_path: Path) -> Path:
-    return fx.copy_tree(good["closed"], tmp_path / "pkg")
 
 
 def _load(package: Path):  # type: ignore[no-untyped-def]

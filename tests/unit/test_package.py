@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import shutil
-import sys
 import tarfile
 from pathlib import Path
-from types import ModuleType
 
+import package_fixtures as fx
 import pytest
 
 from mlperf_tui import package as package_mod
@@ -25,26 +23,6 @@ from mlperf_tui.package import (
     truncate_accuracy_log,
 )
 from mlperf_tui.validate import validate
-
-
-def _fixtures() -> ModuleType:
-    name = "mlperf_tui_fixture_packages"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "fixtures" / "packages.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fx = _fixtures()
-
-
-@pytest.fixture(scope="session")
-def good(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return fx.good_packages(tmp_path_factory.getbasetemp() / "mlperf-tui-packages")
 
 
 def _scenario(package: Path, scenario: str) -> Path:

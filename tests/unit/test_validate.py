@@ -3,44 +3,16 @@ in one way per test: each corruption must be reported with its specific check id
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+import package_fixtures as fx
 import pytest
 
 from mlperf_tui.validate import CheckResult, errors, to_json, tree_complete, validate
-
-
-def _fixtures() -> ModuleType:
-    name = "mlperf_tui_fixture_packages"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "fixtures" / "packages.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fx = _fixtures()
-
-
-@pytest.fixture(scope="session")
-def good(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return fx.good_packages(tmp_path_factory.getbasetemp() / "mlperf-tui-packages")
-
-
-@pytest.fixture
-def pkg(good: dict[str, Path], tmp_path: Path) -> Path:
-    """A private copy of the good closed package."""
-    return fx.copy_tree(good["closed"], tmp_path / "pkg")
 
 
 def check(package: Path) -> list[CheckResult]:
