@@ -17,8 +17,9 @@ Sources:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import Any
 
 from mlperf_tui.rules.model import AccuracyTarget, Benchmark, Category, Scenario
 
@@ -437,4 +438,19 @@ def bench(
         aliases=facts.aliases,
         compliance_delta_percent=MappingProxyType(delta),
         source=source,
+    )
+
+
+def bench_99_pair(name: str, **numbers: Any) -> tuple[Benchmark, Benchmark]:
+    """A "-99" benchmark and its "-99.9" twin.
+
+    The checker's tables repeat the pair in full; the twin differs only in its name and in
+    the accuracy gates that sit at 99% of the reference, which sit at 99.9% for it (gates with
+    another fraction, such as tokens per sample at 90%, are the same for both).
+    """
+    accuracy: tuple[AccuracyTarget, ...] = numbers.pop("accuracy")
+    stricter = tuple(replace(t, fraction=0.999) if t.fraction == 0.99 else t for t in accuracy)
+    return (
+        bench(name, accuracy=accuracy, **numbers),
+        bench(f"{name}.9", accuracy=stricter, **numbers),
     )

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from mlperf_tui.rules.catalog import MS, OFFLINE, SERVER, SS, acc, bench
+from mlperf_tui.rules.catalog import MS, OFFLINE, SERVER, SS, acc, bench, bench_99_pair
 from mlperf_tui.rules.model import Benchmark, Seeds
 
 MIN_DURATION_MS = 600_000  # TEST_DURATION_MS in both checkers
@@ -120,7 +120,7 @@ V5_0_BENCHMARKS: tuple[Benchmark, ...] = (
         offline_min_samples=24576,
         source=V5_0_SOURCE,
     ),
-    bench(
+    *bench_99_pair(
         "bert-99",
         accuracy=(acc("F1", 90.874, 0.99),),
         dataset_size=10833,
@@ -133,20 +133,7 @@ V5_0_BENCHMARKS: tuple[Benchmark, ...] = (
         offline_min_samples=10833,
         source=V5_0_SOURCE,
     ),
-    bench(
-        "bert-99.9",
-        accuracy=(acc("F1", 90.874, 0.999),),
-        dataset_size=10833,
-        performance_sample_count=10833,
-        min_queries=_SS_OFFLINE_QUERIES,
-        edge=(SS, OFFLINE),
-        datacenter=None,
-        datacenter_edge=(SS, OFFLINE),
-        compliance=("TEST01",),
-        offline_min_samples=10833,
-        source=V5_0_SOURCE,
-    ),
-    bench(
+    *bench_99_pair(
         "dlrm-v2-99",
         accuracy=(acc("AUC", 80.31, 0.99),),
         dataset_size=330067,
@@ -160,36 +147,9 @@ V5_0_BENCHMARKS: tuple[Benchmark, ...] = (
         offline_min_samples=24576,
         source=V5_0_SOURCE,
     ),
-    bench(
-        "dlrm-v2-99.9",
-        accuracy=(acc("AUC", 80.31, 0.999),),
-        dataset_size=330067,
-        performance_sample_count=204800,
-        min_queries=_SERVER_OFFLINE_QUERIES,
-        edge=None,
-        datacenter=(SERVER, OFFLINE),
-        datacenter_edge=(SERVER, OFFLINE),
-        server_latency_ms=60,
-        compliance=("TEST01",),
-        offline_min_samples=24576,
-        source=V5_0_SOURCE,
-    ),
-    bench(
+    *bench_99_pair(
         "3d-unet-99",
         accuracy=(acc("DICE", 0.86170, 0.99),),
-        dataset_size=43,
-        performance_sample_count=43,
-        min_queries=_SS_OFFLINE_QUERIES,
-        edge=(SS, OFFLINE),
-        datacenter=(OFFLINE,),
-        datacenter_edge=(SS, OFFLINE),
-        compliance=("TEST01",),
-        offline_min_samples=43,
-        source=V5_0_SOURCE,
-    ),
-    bench(
-        "3d-unet-99.9",
-        accuracy=(acc("DICE", 0.86170, 0.999),),
         dataset_size=43,
         performance_sample_count=43,
         min_queries=_SS_OFFLINE_QUERIES,
@@ -379,7 +339,7 @@ V4_0_BENCHMARKS: tuple[Benchmark, ...] = (
         offline_min_samples=10833,
         source=V4_0_SOURCE,
     ),
-    bench(
+    *bench_99_pair(
         "dlrm-v2-99",
         accuracy=(acc("AUC", 80.31, 0.99),),
         dataset_size=330067,
@@ -393,36 +353,9 @@ V4_0_BENCHMARKS: tuple[Benchmark, ...] = (
         offline_min_samples=24576,
         source=V4_0_SOURCE,
     ),
-    bench(
-        "dlrm-v2-99.9",
-        accuracy=(acc("AUC", 80.31, 0.999),),
-        dataset_size=330067,
-        performance_sample_count=204800,
-        min_queries=_SERVER_OFFLINE_QUERIES,
-        edge=None,
-        datacenter=(SERVER, OFFLINE),
-        datacenter_edge=(SERVER, OFFLINE),
-        server_latency_ms=60,
-        compliance=("TEST01", "TEST05"),
-        offline_min_samples=24576,
-        source=V4_0_SOURCE,
-    ),
-    bench(
+    *bench_99_pair(
         "3d-unet-99",
         accuracy=(acc("DICE", 0.86170, 0.99),),
-        dataset_size=43,
-        performance_sample_count=43,
-        min_queries=_SS_OFFLINE_QUERIES,
-        edge=(SS, OFFLINE),
-        datacenter=(OFFLINE,),
-        datacenter_edge=(SS, OFFLINE),
-        compliance=("TEST01", "TEST05"),
-        offline_min_samples=43,
-        source=V4_0_SOURCE,
-    ),
-    bench(
-        "3d-unet-99.9",
-        accuracy=(acc("DICE", 0.86170, 0.999),),
         dataset_size=43,
         performance_sample_count=43,
         min_queries=_SS_OFFLINE_QUERIES,

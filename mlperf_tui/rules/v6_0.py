@@ -32,6 +32,7 @@ from mlperf_tui.rules.catalog import (
     SS,
     acc,
     bench,
+    bench_99_pair,
 )
 from mlperf_tui.rules.model import Benchmark, Seeds
 
@@ -91,7 +92,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         offline_min_samples=24576,
         source=SOURCE,
     ),
-    bench(
+    *bench_99_pair(
         "bert-99",
         accuracy=(acc("F1", 90.874, 0.99),),
         dataset_size=10833,
@@ -104,35 +105,9 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         offline_min_samples=10833,
         source=SOURCE,
     ),
-    bench(
-        "bert-99.9",
-        accuracy=(acc("F1", 90.874, 0.999),),
-        dataset_size=10833,
-        performance_sample_count=10833,
-        min_queries=_SS_OFFLINE_QUERIES,
-        edge=(SS, OFFLINE),
-        datacenter=None,
-        datacenter_edge=(SS, OFFLINE),
-        compliance=("TEST01",),
-        offline_min_samples=10833,
-        source=SOURCE,
-    ),
-    bench(
+    *bench_99_pair(
         "3d-unet-99",
         accuracy=(acc("DICE", 0.86170, 0.99),),
-        dataset_size=43,
-        performance_sample_count=43,
-        min_queries=_SS_OFFLINE_QUERIES,
-        edge=(SS, OFFLINE),
-        datacenter=(OFFLINE,),
-        datacenter_edge=(SS, OFFLINE),
-        compliance=("TEST01",),
-        offline_min_samples=43,
-        source=SOURCE,
-    ),
-    bench(
-        "3d-unet-99.9",
-        accuracy=(acc("DICE", 0.86170, 0.999),),
         dataset_size=43,
         performance_sample_count=43,
         min_queries=_SS_OFFLINE_QUERIES,
@@ -186,35 +161,12 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         offline_min_samples=5000,
         source=SOURCE,
     ),
-    bench(
+    *bench_99_pair(
         "llama2-70b-99",
         accuracy=(
             acc("ROUGE1", 44.4312, 0.99),
             acc("ROUGE2", 22.0352, 0.99),
             acc("ROUGEL", 28.6162, 0.99),
-            acc("TOKENS_PER_SAMPLE", 294.45, 0.9, upper_limit=294.45 * 1.1),
-        ),
-        dataset_size=24576,
-        performance_sample_count=24576,
-        min_queries=_LLM_QUERIES,
-        edge=None,
-        datacenter=(OFFLINE,),
-        optional_datacenter=(INTERACTIVE, SERVER),
-        datacenter_edge=(OFFLINE,),
-        optional_datacenter_edge=(INTERACTIVE, SERVER),
-        server_latency_ms=20000,
-        ttft_ms={SERVER: 2000, INTERACTIVE: 450},
-        tpot_ms={SERVER: 200, INTERACTIVE: 40},
-        compliance=("TEST06",),
-        offline_min_samples=24576,
-        source=SOURCE,
-    ),
-    bench(
-        "llama2-70b-99.9",
-        accuracy=(
-            acc("ROUGE1", 44.4312, 0.999),
-            acc("ROUGE2", 22.0352, 0.999),
-            acc("ROUGEL", 28.6162, 0.999),
             acc("TOKENS_PER_SAMPLE", 294.45, 0.9, upper_limit=294.45 * 1.1),
         ),
         dataset_size=24576,
