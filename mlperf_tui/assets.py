@@ -445,9 +445,9 @@ def synthetic_imagenet(
 def _onnx_io(model: onnx.ModelProto) -> tuple[list[Any], list[Any]]:
     from onnx import helper
 
-    from harness.tasks import TensorSpec
+    from harness.backends import TensorInfo
 
-    def spec(vi: Any) -> TensorSpec:
+    def spec(vi: Any) -> TensorInfo:
         t = vi.type.tensor_type
         dims = tuple(d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim)
         dtype = (
@@ -455,7 +455,7 @@ def _onnx_io(model: onnx.ModelProto) -> tuple[list[Any], list[Any]]:
             if t.elem_type
             else "unknown"
         )
-        return TensorSpec(vi.name, dims if t.HasField("shape") else None, dtype)
+        return TensorInfo(vi.name, dims if t.HasField("shape") else None, dtype)
 
     inits = {i.name for i in model.graph.initializer}
     inputs = [spec(v) for v in model.graph.input if v.name not in inits]

@@ -13,7 +13,7 @@ import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.errors import BackendError
 
@@ -26,6 +26,31 @@ if TYPE_CHECKING:
 BACKENDS = {"onnxruntime": "harness.backends.onnxruntime"}
 
 
+#: ONNX tensor type strings (as ONNX Runtime reports them) -> numpy dtype names
+_ONNX_TYPES = {
+    "tensor(float)": "float32",
+    "tensor(float16)": "float16",
+    "tensor(double)": "float64",
+    "tensor(int64)": "int64",
+    "tensor(int32)": "int32",
+    "tensor(int8)": "int8",
+    "tensor(uint8)": "uint8",
+    "tensor(bool)": "bool",
+}
+
+
+def normalize_dtype(dtype: str) -> str:
+    """'tensor(float)' (ONNX Runtime), 'float32' or a numpy dtype -> numpy's name."""
+    if dtype in _ONNX_TYPES:
+        return _ONNX_TYPES[dtype]
+    import numpy as np
+
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        return dtype
+
+
 @dataclass(frozen=True)
 class TensorInfo:
     """A model input or output: name, shape (None for a free dimension), numpy dtype name."""
@@ -33,6 +58,23 @@ class TensorInfo:
     name: str
     shape: tuple[int | None, ...] | None
     dtype: str
+
+    @classmethod
+    def of(cls, meta: Any) -> TensorInfo:
+        """From anything with ``name``, ``shape`` and ``dtype`` (or ORT's ``type``) attributes."""
+        if isinstance(meta, TensorInfo):
+            return meta
+        raw_shape = getattr(meta, "shape", None)
+        shape: tuple[int | None, ...] | None = None
+        if raw_shape is not None:
+            shape = tuple(d if isinstance(d, int) and d >= 0 else None for d in raw_shape)
+        dtype = getattr(meta, "dtype", None) or getattr(meta, "type", None) or "unknown"
+        return cls(name=str(meta.name), shape=shape, dtype=normalize_dtype(str(dtype)))
+
+    def shape_text(self) -> str:
+        if self.shape is None:
+            return "[unknown]"
+        return "[" + ",".join("N" if d is None else str(d) for d in self.shape) + "]"
 
 
 class Backend(Protocol):

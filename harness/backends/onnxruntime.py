@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,17 +15,6 @@ from harness.errors import BackendError
 if TYPE_CHECKING:
     from harness.config import BackendOptions
 
-_ORT_TYPES = {
-    "tensor(float)": "float32",
-    "tensor(float16)": "float16",
-    "tensor(double)": "float64",
-    "tensor(int64)": "int64",
-    "tensor(int32)": "int32",
-    "tensor(int8)": "int8",
-    "tensor(uint8)": "uint8",
-    "tensor(bool)": "bool",
-}
-
 
 def physical_cores() -> int:
     """Cores this process may run on (ONNX Runtime's default pool is one thread per core)."""
@@ -33,13 +22,6 @@ def physical_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
-
-
-def _info(meta: Any) -> TensorInfo:
-    shape = None
-    if meta.shape is not None:
-        shape = tuple(d if isinstance(d, int) and d >= 0 else None for d in meta.shape)
-    return TensorInfo(str(meta.name), shape, _ORT_TYPES.get(str(meta.type), str(meta.type)))
 
 
 class OnnxRuntimeBackend:
@@ -81,8 +63,8 @@ class OnnxRuntimeBackend:
                 f"onnxruntime cannot load {model_path}: {str(e).strip().splitlines()[0]}",
                 "check that the file is a complete ONNX model (re-download or regenerate it)",
             ) from e
-        self.inputs = [_info(m) for m in self._session.get_inputs()]
-        self.outputs = [_info(m) for m in self._session.get_outputs()]
+        self.inputs = [TensorInfo.of(m) for m in self._session.get_inputs()]
+        self.outputs = [TensorInfo.of(m) for m in self._session.get_outputs()]
         self.threads = threads
         self.description = f"onnxruntime {self.version}, {provider}, {threads} intra-op threads"
         self._input_name = self.inputs[0].name if self.inputs else ""

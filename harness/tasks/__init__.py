@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from harness.backends import TensorInfo
 from harness.errors import HarnessError
 
 __all__ = [
@@ -33,9 +33,7 @@ __all__ = [
     "ProgressCallback",
     "Task",
     "TaskError",
-    "TensorSpec",
     "get_task",
-    "normalize_dtype",
 ]
 
 #: (label, done, total): called while a data set is preprocessed (total None when unknown)
@@ -56,54 +54,6 @@ class DatasetError(TaskError):
 
 class AccuracyError(TaskError):
     """An accuracy log that cannot be scored (empty, truncated, wrong data set)."""
-
-
-@dataclass(frozen=True)
-class TensorSpec:
-    """A model input or output: name, shape (None for a free dimension) and numpy dtype name."""
-
-    name: str
-    shape: tuple[int | None, ...] | None
-    dtype: str
-
-    @classmethod
-    def of(cls, meta: Any) -> TensorSpec:
-        """From anything with ``name``, ``shape`` and ``dtype`` (or ORT's ``type``) attributes."""
-        if isinstance(meta, TensorSpec):
-            return meta
-        raw_shape = getattr(meta, "shape", None)
-        shape: tuple[int | None, ...] | None = None
-        if raw_shape is not None:
-            shape = tuple(d if isinstance(d, int) and d >= 0 else None for d in raw_shape)
-        dtype = getattr(meta, "dtype", None) or getattr(meta, "type", None) or "unknown"
-        return cls(name=str(meta.name), shape=shape, dtype=normalize_dtype(str(dtype)))
-
-    def shape_text(self) -> str:
-        if self.shape is None:
-            return "[unknown]"
-        return "[" + ",".join("N" if d is None else str(d) for d in self.shape) + "]"
-
-
-_ORT_TYPES = {
-    "tensor(float)": "float32",
-    "tensor(float16)": "float16",
-    "tensor(double)": "float64",
-    "tensor(int64)": "int64",
-    "tensor(int32)": "int32",
-    "tensor(int8)": "int8",
-    "tensor(uint8)": "uint8",
-    "tensor(bool)": "bool",
-}
-
-
-def normalize_dtype(dtype: str) -> str:
-    """'tensor(float)' (ONNX Runtime), 'float32' or a numpy dtype → numpy's name."""
-    if dtype in _ORT_TYPES:
-        return _ORT_TYPES[dtype]
-    try:
-        return np.dtype(dtype).name
-    except TypeError:
-        return dtype
 
 
 @runtime_checkable
@@ -149,7 +99,7 @@ class Task(Protocol):
     #: outputs the harness asks the runtime for, in the order postprocess expects them
     output_names: tuple[str, ...]
     #: every output the model must have (may be more than output_names)
-    model_outputs: tuple[TensorSpec, ...]
+    model_outputs: tuple[TensorInfo, ...]
     #: part of the preprocessed-sample cache key; changes when preprocessing changes
     preprocessing_id: str
     #: the accuracy metric's name in the rules ("acc")

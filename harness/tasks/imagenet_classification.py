@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
+from harness.backends import TensorInfo
 from harness.datasets.imagenet import PREPROCESSING_ID, VAL_MAP, ImagenetDataset, read_val_map
-from harness.tasks import AccuracyError, DatasetError, TaskError, TensorSpec
+from harness.tasks import AccuracyError, DatasetError, TaskError
 
 __all__ = ["TASK", "ImagenetClassification", "score_accuracy_log"]
 
@@ -48,9 +49,9 @@ class ImagenetClassification:
     input_dtype = "float32"
     #: the harness fetches only the argmax, as the reference's resnet50-onnxruntime profile
     output_names: tuple[str, ...] = ("ArgMax:0",)
-    model_outputs: tuple[TensorSpec, ...] = (
-        TensorSpec("ArgMax:0", (None,), "int64"),
-        TensorSpec("softmax_tensor:0", (None, NUM_CLASSES), "float32"),
+    model_outputs: tuple[TensorInfo, ...] = (
+        TensorInfo("ArgMax:0", (None,), "int64"),
+        TensorInfo("softmax_tensor:0", (None, NUM_CLASSES), "float32"),
     )
     preprocessing_id = PREPROCESSING_ID
     accuracy_metric = "acc"
@@ -61,8 +62,8 @@ class ImagenetClassification:
 
     def check_io(self, inputs: Sequence[Any], outputs: Sequence[Any]) -> list[str]:
         problems: list[str] = []
-        want_in = TensorSpec(self.input_name, self.input_shape, self.input_dtype)
-        found_in = [TensorSpec.of(m) for m in inputs]
+        want_in = TensorInfo(self.input_name, self.input_shape, self.input_dtype)
+        found_in = [TensorInfo.of(m) for m in inputs]
         if len(found_in) != 1:
             names = ", ".join(f"{t.name} {t.shape_text()}" for t in found_in) or "none"
             problems.append(
@@ -71,7 +72,7 @@ class ImagenetClassification:
             )
         else:
             problems += _compare(want_in, found_in[0], "input")
-        found_out = {t.name: t for t in (TensorSpec.of(m) for m in outputs)}
+        found_out = {t.name: t for t in (TensorInfo.of(m) for m in outputs)}
         for want in self.model_outputs:
             got = found_out.get(want.name)
             if got is None:
@@ -122,7 +123,7 @@ class ImagenetClassification:
         }
 
 
-def _compare(want: TensorSpec, got: TensorSpec, kind: str) -> list[str]:
+def _compare(want: TensorInfo, got: TensorInfo, kind: str) -> list[str]:
     problems: list[str] = []
     if got.dtype != want.dtype:
         problems.append(f"{kind} {want.name}: expected dtype {want.dtype}, found {got.dtype}")

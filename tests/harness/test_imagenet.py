@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from harness.backends import TensorInfo
 from harness.datasets import SampleStore
 from harness.datasets.imagenet import (
     MEANS,
@@ -25,7 +26,6 @@ from harness.tasks import (
     DatasetError,
     Task,
     TaskError,
-    TensorSpec,
     get_task,
 )
 from harness.tasks.imagenet_classification import main as accuracy_main
@@ -232,13 +232,13 @@ def test_postprocess_shifts_by_the_background_class() -> None:
 
 
 def test_check_io_names_expected_and_found_shapes() -> None:
-    good_in = [TensorSpec("input_tensor:0", (None, 3, 224, 224), "float32")]
+    good_in = [TensorInfo("input_tensor:0", (None, 3, 224, 224), "float32")]
     good_out = [
-        TensorSpec("ArgMax:0", (None,), "int64"),
-        TensorSpec("softmax_tensor:0", (None, 1001), "float32"),
+        TensorInfo("ArgMax:0", (None,), "int64"),
+        TensorInfo("softmax_tensor:0", (None, 1001), "float32"),
     ]
     assert TASK.check_io(good_in, good_out) == []
-    wrong = [TensorSpec("input_tensor:0", (None, 3, 299, 299), "float32")]
+    wrong = [TensorInfo("input_tensor:0", (None, 3, 299, 299), "float32")]
     (problem,) = TASK.check_io(wrong, good_out)
     assert "expected shape [N,3,224,224], found [N,3,299,299]" in problem
     problems = TASK.check_io(good_in, good_out[:1])
