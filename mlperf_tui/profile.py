@@ -422,7 +422,7 @@ def _check_dataset_asset(p: Profile, bench: Benchmark) -> None:
     if data.source == "synthetic" and data.count is None:
         raise ProfileFieldError(
             "a synthetic data set needs a size: assets.dataset.count is missing",
-            f"add count: 1024 for quick tries, or count: {bench.dataset_size} (the real "
+            f"add count: {QUICKSTART_DATASET_COUNT} for quick tries, or count: {bench.dataset_size} (the real "
             "data set's size, which execution: valid needs)",
             ("assets", "dataset", "source"),
         )
