@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.metadata
+import math
 import os
 import platform
 import re
@@ -50,6 +51,21 @@ _PSEUDO_BLOCK_PREFIXES = ("loop", "ram", "zram", "dm-", "md", "sr", "fd", "nbd",
 
 #: ARPHRD_* link types of /sys/class/net/<if>/type
 _LINK_TYPES = {"1": "Ethernet", "32": "InfiniBand"}
+
+_GIB = 1024**3
+
+#: where the kernel exports the SMBIOS/DMI tables dmidecode reads (Linux 4.2 and later)
+_DMI_TABLES = "/sys/firmware/dmi/tables"
+
+#: dmidecode's places outside a normal user's PATH (Debian keeps it in /usr/sbin)
+_DMIDECODE_PATHS = ("/usr/sbin/dmidecode", "/sbin/dmidecode")
+
+#: what dmidecode prints when the firmware (or hypervisor) provides no SMBIOS tables
+_NO_SMBIOS = "No SMBIOS nor DMI entry point found"
+
+
+class CommandNotRun(RuntimeError):
+    """A probe rooted at another machine's files does not run commands (they would see this host)."""
 
 
 class FieldStatus(StrEnum):
@@ -155,9 +171,13 @@ class Probe:
         return self._path(path).exists()
 
     def run(self, argv: Sequence[str]) -> str:
-        """stdout of a command in the C locale; raises when missing, failing or slow."""
+        """stdout of a command in the C locale; raises when missing, failing or slow.
+
+        Missing: FileNotFoundError; failing: CalledProcessError (with its stderr); slow:
+        TimeoutExpired.
+        """
         if self.root != Path("/"):
-            raise FileNotFoundError(f"{argv[0]}: not run for a probe rooted at {self.root}")
+            raise CommandNotRun(f"{argv[0]}: not run for a probe rooted at {self.root}")
         env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
         done = subprocess.run(
             list(argv),
@@ -168,6 +188,11 @@ class Probe:
             check=True,
         )
         return done.stdout
+
+    def is_root(self) -> bool:
+        """Whether this process runs as root (dmidecode needs it to read the SMBIOS tables)."""
+        geteuid = getattr(os, "geteuid", None)
+        return geteuid is not None and geteuid() == 0
 
     def cpuinfo(self) -> Mapping[str, Any]:
         """py-cpuinfo's answer (about a second: detect calls it at most once, when needed)."""
@@ -236,14 +261,17 @@ class FrozenProbe(Probe):
     """A probe that answers only from the data it was given; anything else is missing.
 
     For tests and UI snapshots: the same description on every machine. ``commands`` maps a
-    command line (``"lscpu"``) to its output; ``files`` maps absolute paths to contents.
+    command line (``"lscpu"``) to its output, or to the exception running it raises (e.g. a
+    ``CalledProcessError`` with stderr); ``files`` maps absolute paths to contents; ``as_root``
+    says whether the process runs as root.
     """
 
     def __init__(
         self,
         *,
         files: Mapping[str, str] | None = None,
-        commands: Mapping[str, str] | None = None,
+        commands: Mapping[str, str | BaseException] | None = None,
+        as_root: bool = False,
         cpuinfo: Mapping[str, Any] | None = None,
         logical_cpus: int | None = None,
         physical_cores: int | None = None,
@@ -270,6 +298,7 @@ class FrozenProbe(Probe):
         self._packages = dict(packages or {})
         self._providers = providers
         self._nvml = nvml
+        self._as_root = as_root
 
     @staticmethod
     def _missing(what: str) -> OSError:
@@ -294,9 +323,15 @@ class FrozenProbe(Probe):
 
     def run(self, argv: Sequence[str]) -> str:
         try:
-            return self._commands[" ".join(argv)]
+            answer = self._commands[" ".join(argv)]
         except KeyError:
             raise self._missing(argv[0]) from None
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def is_root(self) -> bool:
+        return self._as_root
 
     def cpuinfo(self) -> Mapping[str, Any]:
         if self._cpuinfo is None:
@@ -419,26 +454,273 @@ def _decode(value: object) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def parse_dmidecode_memory(text: str) -> str | None:
-    """``dmidecode -t 17`` -> '8x 32 GB DDR5-4800' (None when no module is listed)."""
-    modules: Counter[str] = Counter()
+def _dmi_module_mib(size: str) -> int | None:
+    """A dmidecode ``Size:`` ('32 GB', '16384 MB', '1 TB') in MiB; None for empty slots."""
+    match = re.match(r"\s*(\d+)\s*(kB|MB|GB|TB)\b", size)
+    if not match:
+        return None
+    factor = {"kB": 1 / 1024, "MB": 1, "GB": 1024, "TB": 1024**2}[match.group(2)]
+    mib = int(int(match.group(1)) * factor)
+    return mib or None
+
+
+def _dmi_modules(text: str) -> list[tuple[int, str]]:
+    """``dmidecode -t 17`` -> (size in MiB, '32 GB DDR5-4800') per installed module."""
+    modules = []
     for block in text.split("Memory Device")[1:]:
         kv = parse_key_values(block)
-        size = kv.get("Size", "")
-        if not size or "No Module" in size or size.lower().startswith("unknown"):
+        mib = _dmi_module_mib(kv.get("Size", ""))
+        if mib is None:  # "No Module Installed", "Unknown"
             continue
+        # dmidecode's "GB" are GiB, as module sizes are sold: write them so, "32 GB"
+        desc = f"{mib // 1024} GB" if mib % 1024 == 0 else f"{mib} MB"
         kind = kv.get("Type", "")
         speed = kv.get("Configured Memory Speed") or kv.get("Speed", "")
         speed_num = re.match(r"(\d+)", speed)
-        desc = size
         if kind and kind.lower() not in ("unknown", "other"):
             desc += f" {kind}"
             if speed_num:
                 desc += f"-{speed_num.group(1)}"
-        modules[desc] += 1
+        modules.append((mib, desc))
+    return modules
+
+
+def parse_dmidecode_memory(text: str) -> str | None:
+    """``dmidecode -t 17`` -> '8x 32 GB DDR5-4800' (None when no module is listed)."""
+    modules = Counter(desc for _, desc in _dmi_modules(text))
     if not modules:
         return None
     return ", ".join(f"{n}x {desc}" for desc, n in modules.most_common())
+
+
+def dmidecode_memory_gib(text: str) -> int | None:
+    """The installed memory of ``dmidecode -t 17``: the modules' sizes added up, in GiB."""
+    total_mib = sum(mib for mib, _ in _dmi_modules(text))
+    return round(total_mib / 1024) or None
+
+
+# ---------------------------------------------------------------------------------------------
+# Sizes as submitters write them
+
+
+def _three_digits(value: float) -> tuple[float, int]:
+    """``value`` rounded to three significant digits, and the decimals that leaves."""
+    digits = max(0, 2 - math.floor(math.log10(value)))
+    return round(value, digits), digits
+
+
+def format_decimal_bytes(n: int) -> str:
+    """Storage as vendors sell it: decimal units, three significant digits: 275 GB, 1.92 TB."""
+    if n <= 0:
+        return "0 GB"
+    value, unit = n / 1e9, "GB"
+    if _three_digits(value)[0] >= 1000:
+        value, unit = n / 1e12, "TB"
+    rounded, digits = _three_digits(value)
+    text = f"{rounded:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text} {unit}"
+
+
+def format_memory_size(gib: int) -> str:
+    """Memory as it is sold and as results write it: GiB called "GB"; 24 GB, 512 GB, 1.5 TB."""
+    if gib >= 1024 and (gib * 4) % 1024 == 0:  # whole or quarter TB: 1 TB, 1.5 TB, 2 TB
+        return f"{gib / 1024:g} TB"
+    return f"{gib} GB"
+
+
+def _installed_sizes(limit_gib: float) -> list[int]:
+    """Memory totals machines are built with: 2^k and 9/8, 5/4, 3/2 of it (576, 640, 768)."""
+    sizes = set()
+    k = 0
+    while 2**k <= 2 * limit_gib:
+        for eighths in (8, 9, 10, 12):
+            if (eighths * 2**k) % 8 == 0:
+                sizes.add(eighths * 2**k // 8)
+        k += 1
+    return sorted(sizes)
+
+
+#: the most an installed size may lie above the usable memory to be taken for it: the kernel
+#: keeps about 1.5-3% (page tables of all memory, its own code, firmware reservations)
+_RESERVED_MAX = 0.035
+
+
+def likely_installed_gib(usable_bytes: int) -> int:
+    """The installed memory (GiB) a machine with this much usable memory most likely has.
+
+    A usual size (2^k, or 9/8, 5/4, 3/2 of it) at most 3.5% above the usable memory: 503 GiB
+    usable -> 512, 23.6 -> 24, 376 -> 384. Otherwise the usable memory rounded up to a whole
+    GiB (the kernel keeps some, so the installed size is never less): 29.4 -> 30.
+    """
+    gib = usable_bytes / _GIB
+    for size in _installed_sizes(gib):
+        if gib <= size <= gib * (1 + _RESERVED_MAX):
+            return size
+    return max(1, math.ceil(gib - 1e-9))
+
+
+def _gib(n: int) -> str:
+    return f"{n / _GIB:.1f} GiB"
+
+
+# ---------------------------------------------------------------------------------------------
+# CPU names: a brand string without a model number says too little
+
+
+#: the defaults of QEMU/KVM when no host CPU model is passed through (they carry digits)
+_HYPERVISOR_CPU_NAME = re.compile(r"^\s*(QEMU Virtual CPU|Common (32-bit )?KVM processor)", re.I)
+
+#: the first word of a brand string of a vendor whose names carry a model number
+_VENDOR_WORDS = frozenset({"intel", "amd", "hygon"})
+
+#: vendor_id of x86 CPUs -> the vendor's name
+_VENDOR_NAMES = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD", "HygonGenuine": "Hygon"}
+
+#: desktop and workstation brands: they share CPUID family/model numbers with the server parts
+#: of the generation table, so a generation is not guessed for them
+_CLIENT_BRANDS = frozenset(
+    {"core", "ryzen", "threadripper", "pentium", "celeron", "atom", "athlon"}
+)
+
+
+def _brand_noise(name: str) -> str:
+    """The brand string without (R)/(TM), the clock, the core count and hypervisor notes."""
+    text = re.sub(r"\((?:R|TM|C)\)", " ", name, flags=re.I)
+    text = re.sub(r"@\s*\d+(?:\.\d+)?\s*[GM]Hz", " ", text, flags=re.I)
+    text = re.sub(r"\([^)]*\)", " ", text)  # QEMU's "(Icelake)", "(Skylake, IBRS)"
+    text = re.sub(r"\b\d+-Core\b", " ", text, flags=re.I)
+    return " ".join(text.split())
+
+
+def is_generic_cpu_name(name: str) -> bool:
+    """Whether a CPU brand string names only a vendor and family, no model number.
+
+    Hypervisors often hide the model: "Intel(R) Xeon(R) Processor", "AMD EPYC",
+    "Intel(R) Xeon(R) CPU @ 2.20GHz", "AMD EPYC-Milan Processor", "QEMU Virtual CPU version
+    2.5+". A name with a model number ("AMD EPYC 9654 96-Core Processor", "Intel(R) Xeon(R)
+    Platinum 8480+", "AMD Ryzen 9 7950X") is specific; so is any name not starting with an
+    x86 vendor ("Neoverse-N1", "Apple M2"), which this cannot judge.
+    """
+    if _HYPERVISOR_CPU_NAME.match(name):
+        return True
+    words = [w for w in re.split(r"[\s\-_,:]+", _brand_noise(name)) if w]
+    if not words or words[0].lower() not in _VENDOR_WORDS:
+        return False
+    return not any(ch.isdigit() for word in words for ch in word)
+
+
+def _brand_family(name: str, vendor_id: str | None) -> str:
+    """What a generic name does say: "Intel Xeon", "AMD EPYC" (or only the vendor)."""
+    vendor = _VENDOR_NAMES.get(vendor_id or "", vendor_id or "")
+    if _HYPERVISOR_CPU_NAME.match(name):
+        return vendor or "an unknown vendor"
+    words = [w for w in _brand_noise(name).split() if w.lower() not in ("processor", "cpu")]
+    return " ".join(words) or vendor or "an unknown vendor"
+
+
+@dataclass(frozen=True)
+class CpuGeneration:
+    """A server CPU generation and an exact brand string of one of its models."""
+
+    name: str
+    example: str | None
+
+
+# CPUID family/model -> server generation. Sources: Linux arch/x86/include/asm/intel-family.h
+# (SKYLAKE_X 0x55, ICELAKE_X 0x6A, ICELAKE_D 0x6C, SAPPHIRERAPIDS_X 0x8F, EMERALDRAPIDS_X
+# 0xCF, GRANITERAPIDS_X 0xAD, ATOM_CRESTMONT_X 0xAF = Sierra Forest) and the Zen generations
+# of bsp_init_amd() in arch/x86/kernel/cpu/amd.c with AMD's Processor Programming References
+# (family 17h model 01h Naples, 31h Rome; 19h 01h Milan, 11h Genoa, A0h Bergamo/Siena; 1Ah
+# Turin). Only the server parts: desktop parts share some of these numbers.
+_INTEL_FAMILY_6 = {
+    0x6A: CpuGeneration(
+        "3rd Gen Xeon Scalable, Ice Lake-SP", "Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz"
+    ),
+    0x6C: CpuGeneration("Xeon D, Ice Lake-D", None),
+    0x8F: CpuGeneration(
+        "4th Gen Xeon Scalable, Sapphire Rapids", "Intel(R) Xeon(R) Platinum 8480+"
+    ),
+    0xCF: CpuGeneration("5th Gen Xeon Scalable, Emerald Rapids", "Intel(R) Xeon(R) Platinum 8592+"),
+    0xAD: CpuGeneration("Xeon 6 with P-cores, Granite Rapids", "Intel(R) Xeon(R) 6980P"),
+    0xAF: CpuGeneration("Xeon 6 with E-cores, Sierra Forest", "Intel(R) Xeon(R) 6780E"),
+}
+#: (family, first model, last model) -> generation
+_AMD_GENERATIONS = (
+    (0x17, 0x01, 0x01, CpuGeneration("EPYC 7001, Naples (Zen)", "AMD EPYC 7601 32-Core Processor")),
+    (0x17, 0x30, 0x3F, CpuGeneration("EPYC 7002, Rome (Zen 2)", "AMD EPYC 7742 64-Core Processor")),
+    (
+        0x19,
+        0x00,
+        0x0F,
+        CpuGeneration("EPYC 7003, Milan (Zen 3)", "AMD EPYC 7763 64-Core Processor"),
+    ),
+    (
+        0x19,
+        0x10,
+        0x1F,
+        CpuGeneration("EPYC 9004, Genoa (Zen 4)", "AMD EPYC 9654 96-Core Processor"),
+    ),
+    (
+        0x19,
+        0xA0,
+        0xAF,
+        CpuGeneration(
+            "EPYC 97x4 Bergamo or 8004 Siena (Zen 4c)", "AMD EPYC 9754 128-Core Processor"
+        ),
+    ),
+    (
+        0x1A,
+        0x00,
+        0x1F,
+        CpuGeneration("EPYC 9005, Turin (Zen 5)", "AMD EPYC 9755 128-Core Processor"),
+    ),
+)
+#: an exact name to show when the generation is unknown, per vendor
+_EXAMPLE_NAMES = {
+    "Intel": "Intel(R) Xeon(R) Platinum 8480+",
+    "AMD": "AMD EPYC 9654 96-Core Processor",
+}
+
+
+def cpu_generation(
+    vendor_id: str | None,
+    family: int | None,
+    model: int | None,
+    flags: frozenset[str] = frozenset(),
+    brand: str = "",
+) -> CpuGeneration | None:
+    """The likely server generation of an x86 CPU from its CPUID family/model and flags.
+
+    None where the numbers are not in the (small) table or the brand is a desktop one.
+    """
+    if family is None or model is None or _CLIENT_BRANDS & set(brand.lower().split()):
+        return None
+    if vendor_id == "GenuineIntel" and family == 6:
+        if model == 0x55:  # Skylake-SP, Cascade Lake and Cooper Lake share model 85
+            if "avx512_bf16" in flags:
+                return CpuGeneration(
+                    "3rd Gen Xeon Scalable, Cooper Lake",
+                    "Intel(R) Xeon(R) Platinum 8380H CPU @ 2.90GHz",
+                )
+            if "avx512_vnni" in flags:
+                return CpuGeneration(
+                    "2nd Gen Xeon Scalable, Cascade Lake",
+                    "Intel(R) Xeon(R) Platinum 8280 CPU @ 2.70GHz",
+                )
+            if flags:
+                return CpuGeneration(
+                    "1st Gen Xeon Scalable, Skylake-SP",
+                    "Intel(R) Xeon(R) Platinum 8180 CPU @ 2.50GHz",
+                )
+            return CpuGeneration("1st or 2nd Gen Xeon Scalable, Skylake-SP or Cascade Lake", None)
+        return _INTEL_FAMILY_6.get(model)
+    if vendor_id == "AuthenticAMD":
+        for fam, first, last, generation in _AMD_GENERATIONS:
+            if family == fam and first <= model <= last:
+                return generation
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,6 +733,7 @@ class _Facts:
     def __init__(self, probe: Probe) -> None:
         self.probe = probe
         self.errors: dict[str, str] = {}
+        self.exceptions: dict[str, BaseException] = {}
         self._cache: dict[str, Any] = {}
 
     def get(self, key: str, fn: Callable[[], T]) -> T | None:
@@ -461,6 +744,7 @@ class _Facts:
             value: T | None = fn()
         except Exception as exc:  # detection never raises: an odd machine only loses a source
             self.errors[key] = _short_error(exc)
+            self.exceptions[key] = exc
             value = None
         self._cache[key] = value
         return value
@@ -514,6 +798,30 @@ class _Cpu:
     caches: str | None
     caches_source: str
     hypervisor: str | None
+    #: under a hypervisor: lscpu names one, or the CPU sets the ``hypervisor`` flag
+    virtual: bool = False
+    family: int | None = None
+    model_number: int | None = None
+    flags: frozenset[str] = frozenset()
+
+    def under(self) -> str:
+        """'the KVM hypervisor' / 'the hypervisor', for reasons."""
+        return f"the {self.hypervisor} hypervisor" if self.hypervisor else "the hypervisor"
+
+    def vm(self) -> str:
+        """'this KVM virtual machine' / 'this virtual machine', for reasons."""
+        return (
+            f"this {self.hypervisor} virtual machine" if self.hypervisor else "this virtual machine"
+        )
+
+
+def _cpuid_number(text: str | None) -> int | None:
+    """A CPUID family/model as lscpu or /proc/cpuinfo write it (decimal, '0x19' on some)."""
+    value = str(text).strip()
+    try:
+        return int(value) if value.isdigit() else int(value, 0)
+    except ValueError:
+        return None
 
 
 def _detect_cpu(f: _Facts) -> _Cpu:
@@ -573,6 +881,11 @@ def _detect_cpu(f: _Facts) -> _Cpu:
     if threads is None and logical and physical:
         threads = max(1, logical // physical)
 
+    flags = frozenset((lscpu.get("Flags") or first.get("flags") or "").split())
+    hypervisor = lscpu.get("Hypervisor vendor") or None
+    virtual = hypervisor is not None or "hypervisor" in flags
+    under = f"the {hypervisor} hypervisor" if hypervisor else "the hypervisor"
+
     # frequency: the maximum clock where reported, else the one in the model name, else current
     max_mhz = _positive_float(lscpu.get("CPU max MHz"))
     freq_source = "lscpu (maximum)"
@@ -592,14 +905,17 @@ def _detect_cpu(f: _Facts) -> _Cpu:
         )
         if current:
             freq_mhz = current
-            freq_source = "the current clock (the CPU reports no maximum: a virtual machine?)"
+            freq_source = "the current clock" + (
+                f" ({under} passes on no maximum clock)"
+                if virtual
+                else " (no cpufreq driver reports the maximum clock)"
+            )
     if freq_mhz is None and f.fetched("py-cpuinfo"):  # only when it was fetched anyway
         hz = f.py_cpuinfo().get("hz_advertised")
         if isinstance(hz, (list, tuple)) and hz and _positive_float(hz[0]):
             freq_mhz, freq_source = float(hz[0]) / 1e6, "py-cpuinfo (advertised)"
 
     caches, caches_source = _detect_caches(f, lscpu)
-    hypervisor = lscpu.get("Hypervisor vendor") or None
     return _Cpu(
         model=model,
         model_source=model_source,
@@ -617,6 +933,10 @@ def _detect_cpu(f: _Facts) -> _Cpu:
         caches=caches,
         caches_source=caches_source,
         hypervisor=hypervisor,
+        virtual=virtual,
+        family=_cpuid_number(lscpu.get("CPU family") or first.get("cpu family")),
+        model_number=_cpuid_number(lscpu.get("Model") or first.get("model")),
+        flags=flags,
     )
 
 
@@ -667,6 +987,7 @@ def _detect_storage(f: _Facts) -> tuple[int | None, str | None, str]:
     names = f.get("/sys/block", partial(f.probe.list_dir, "/sys/block")) or []
     total = 0
     kinds: Counter[str] = Counter()
+    disks = []
     for name in names:
         if name.startswith(_PSEUDO_BLOCK_PREFIXES):
             continue
@@ -674,6 +995,7 @@ def _detect_storage(f: _Facts) -> tuple[int | None, str | None, str]:
         if not sectors:
             continue
         total += sectors * 512  # /sys/block/*/size counts 512-byte sectors on every device
+        disks.append(f"{name} {format_decimal_bytes(sectors * 512)}")
         rotational = (f.text(f"/sys/block/{name}/queue/rotational") or "").strip()
         if name.startswith("nvme"):
             kind = "NVMe SSD"
@@ -692,11 +1014,144 @@ def _detect_storage(f: _Facts) -> tuple[int | None, str | None, str]:
         kind_text = ", ".join(
             (f"{n}x {k}" if n > 1 else k) for k, n in sorted(kinds.items(), key=lambda x: -x[1])
         )
-        return total, kind_text, "/sys/block"
+        return total, kind_text, f"/sys/block ({', '.join(disks)})"
     root_total = f.get("disk-usage", lambda: f.probe.disk_usage_bytes("/"))
     if root_total:
         return root_total, None, "size of the root file system (no disks listed in /sys/block)"
     return None, None, ""
+
+
+@dataclass(frozen=True)
+class _Dmi:
+    """The memory modules dmidecode lists, or why none is known and what the user can do."""
+
+    modules: str | None = None
+    total_gib: int | None = None
+    #: why no module is known, e.g. "dmidecode is not installed"
+    cause: str = ""
+    #: what the user can do about it
+    fix: str = ""
+
+
+def _command_detail(exc: BaseException) -> str:
+    """What a failed command said: its first stderr line, else the error's first line."""
+    if isinstance(exc, subprocess.CalledProcessError):
+        for stream in (exc.stderr, exc.output):
+            text = _decode(stream) if stream else ""
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            lines = [ln for ln in lines if not ln.startswith("# dmidecode")]
+            if lines:
+                return f"{lines[0]}; exit status {exc.returncode}"
+        return f"exit status {exc.returncode}"
+    return _short_error(exc)
+
+
+def _detect_dmi(f: _Facts, cpu: _Cpu, memory: int | None) -> _Dmi:
+    """``dmidecode -t 17`` (memory devices), and what stopped it when it lists nothing."""
+    system = f.platform().get("system", "")
+    docs = "type them from the machine's documentation or its firmware setup"
+    if system != "Linux":
+        where = f"this is {system}" if system else "the operating system is unknown"
+        return _Dmi(cause=f"they are read with dmidecode on Linux only, and {where}", fix=docs)
+    root = bool(f.get("root", f.probe.is_root))
+    tables = bool(f.get("dmi-tables", partial(f.probe.exists, _DMI_TABLES)))
+    # a container often hides /sys/firmware: then missing tables say nothing about the machine
+    firmware_shown = bool(f.get("/sys/firmware", partial(f.probe.list_dir, "/sys/firmware")))
+    key = "dmidecode"
+    text = f.get(key, partial(f.probe.run, ["dmidecode", "-t", "17"]))
+    if isinstance(f.exceptions.get(key), FileNotFoundError):
+        # a normal user's PATH often lacks /usr/sbin, where dmidecode lives
+        for path in _DMIDECODE_PATHS:
+            if f.get(f"exists:{path}", partial(f.probe.exists, path)):
+                key = f"dmidecode:{path}"
+                text = f.get(key, partial(f.probe.run, [path, "-t", "17"]))
+                break
+    exc = f.exceptions.get(key)
+    if text is not None:
+        modules = parse_dmidecode_memory(text)
+        if modules:
+            return _Dmi(modules, dmidecode_memory_gib(text))
+
+    machine = cpu.vm() if cpu.virtual else "this machine"
+    if cpu.virtual:
+        no_tables_fix = (
+            "type the host's modules if the provider publishes them, or describe the virtual "
+            "machine's memory"
+        )
+        if memory:
+            no_tables_fix += f", e.g. '{format_memory_size(likely_installed_gib(memory))} "
+            no_tables_fix += "(virtual machine)'"
+    else:
+        no_tables_fix = docs
+    hidden = (
+        "/sys/firmware is hidden here (inside a container?), so run "
+        "`sudo dmidecode -t 17` on the host and type the modules it lists"
+    )
+    sudo_fix = "run `sudo dmidecode -t 17` and type the modules it lists (or run detect as root)"
+    output = text or ""
+    if isinstance(exc, subprocess.CalledProcessError):
+        output = f"{_decode(exc.output or '')}\n{_decode(exc.stderr or '')}"
+
+    if isinstance(exc, CommandNotRun):
+        return _Dmi(cause=_short_error(exc), fix=docs)
+    if _NO_SMBIOS in output:
+        if not firmware_shown:
+            return _Dmi(cause=f"dmidecode finds no SMBIOS/DMI tables ({_NO_SMBIOS})", fix=hidden)
+        return _Dmi(
+            cause=f"{machine} has no SMBIOS/DMI tables (dmidecode: {_NO_SMBIOS})",
+            fix=no_tables_fix,
+        )
+    if isinstance(exc, FileNotFoundError):
+        if not tables and firmware_shown:
+            return _Dmi(
+                cause=f"dmidecode is not installed, and installing it would not help: {machine} "
+                f"has no SMBIOS/DMI tables for it to read ({_DMI_TABLES} is missing)",
+                fix=no_tables_fix,
+            )
+        if not tables:
+            return _Dmi(cause="dmidecode is not installed", fix=hidden)
+        install = (
+            "install it (apt install dmidecode) and run detect again"
+            if root
+            else "install it (sudo apt install dmidecode), then " + sudo_fix
+        )
+        return _Dmi(cause="dmidecode is not installed", fix=install)
+    if isinstance(exc, subprocess.TimeoutExpired):
+        return _Dmi(
+            cause=f"dmidecode -t 17 did not finish within {_COMMAND_TIMEOUT_S:g} s", fix=docs
+        )
+    if exc is not None:
+        detail = _command_detail(exc)
+        if not root:
+            return _Dmi(
+                cause="dmidecode needs root to read the SMBIOS tables, and mlperf-tui runs as "
+                f"a normal user (dmidecode: {detail})",
+                fix=sudo_fix,
+            )
+        if not tables and not firmware_shown:
+            return _Dmi(cause=f"dmidecode -t 17 failed ({detail})", fix=hidden)
+        return _Dmi(cause=f"dmidecode -t 17 failed, even as root ({detail})", fix=docs)
+    # dmidecode ran and listed no installed module
+    if not root:
+        return _Dmi(
+            cause="dmidecode -t 17 lists no memory module to a normal user (reading the SMBIOS "
+            "tables needs root)",
+            fix=sudo_fix,
+        )
+    if not tables:
+        if not firmware_shown:
+            return _Dmi(cause="dmidecode -t 17 lists no memory module", fix=hidden)
+        return _Dmi(
+            cause=f"{machine} has no SMBIOS/DMI tables ({_DMI_TABLES} is missing)",
+            fix=no_tables_fix,
+        )
+    if cpu.virtual:
+        return _Dmi(
+            cause=f"dmidecode -t 17 lists no memory module: the SMBIOS tables of {machine} "
+            "describe none",
+            fix=no_tables_fix,
+        )
+    return _Dmi(cause="dmidecode -t 17 (run as root) lists no installed memory module", fix=docs)
 
 
 def _detect_network(f: _Facts) -> tuple[list[tuple[str, str, int]], str]:
@@ -839,8 +1294,9 @@ class _Fields:
     def defaulted(self, name: str, value: str, reason: str) -> None:
         self._put(name, value, FieldStatus.DEFAULTED, reason)
 
-    def ask(self, name: str, reason: str) -> None:
-        self._put(name, "", FieldStatus.ASK, reason)
+    def ask(self, name: str, reason: str, default: str = "") -> None:
+        """A question; ``default`` is what is known (the answer offered, and used unanswered)."""
+        self._put(name, default, FieldStatus.ASK, reason)
 
     def why(self, *keys: str) -> str:
         """' (source: error; ...)' for the sources that failed, to show in a reason."""
@@ -863,18 +1319,14 @@ def detect(probe: Probe | None = None) -> SystemDescription:
     sw = _software(f)
     providers = tuple(f.get("providers", probe.onnxruntime_providers) or ())
     nvidia = _detect_nvidia(probe)
-    dmi_memory = None
-    if f.platform().get("system") == "Linux":
-        dmi_text = f.get("dmidecode", partial(probe.run, ["dmidecode", "-t", "17"]))
-        dmi_memory = parse_dmidecode_memory(dmi_text) if dmi_text else None
+    dmi = _detect_dmi(f, cpu, memory)
     product = (f.text("/sys/class/dmi/id/product_name") or "").strip()
 
     out = _Fields(f)
     _submitter_fields(out, product)
     _cpu_fields(out, cpu)
-    _memory_storage_fields(
-        out, memory, memory_source, dmi_memory, storage_bytes, storage_kind, storage_source
-    )
+    _memory_fields(out, memory, memory_source, dmi)
+    _storage_fields(out, storage_bytes, storage_kind, storage_source)
     _network_fields(out, nics, nic_source)
     _accelerator_fields(out, nvidia)
     _software_fields(out, sw, providers, nvidia)
@@ -915,16 +1367,43 @@ def _submitter_fields(out: _Fields, product: str) -> None:
     out.defaulted("number_of_nodes", "1", "mlperf-tui runs the benchmark on one node")
 
 
+def _hidden_model_reason(cpu: _Cpu, name: str) -> str:
+    """Why a generic CPU name is asked for, with what is known about the CPU."""
+    brand = _brand_family(name, cpu.vendor)
+    known = brand
+    if cpu.family is not None and cpu.model_number is not None:
+        known += f", family {cpu.family} model {cpu.model_number}"
+    generation = cpu_generation(cpu.vendor, cpu.family, cpu.model_number, cpu.flags, brand)
+    if generation:
+        known += f" (likely {generation.name})"
+    example = generation.example if generation else None
+    if example is None and not generation and any(b in brand for b in ("Xeon", "EPYC")):
+        example = _EXAMPLE_NAMES.get(_VENDOR_NAMES.get(cpu.vendor or "", ""))
+    if cpu.virtual:
+        cause = f'{cpu.under()} hides the CPU model ("{name}")'
+        where = "lscpu on the host or the cloud instance type's specification names it"
+    else:
+        cause = f'the CPU reports only a generic name ("{name}")'
+        where = "the machine's specification names it"
+    hint = f', e.g. "{example}"' if example else ""
+    return f"{cause}; known: {known} — type the exact name ({where}){hint}"
+
+
 def _cpu_fields(out: _Fields, cpu: _Cpu) -> None:
-    if cpu.model:
+    if cpu.model and not is_generic_cpu_name(cpu.model):
         out.detected("host_processor_model_name", cpu.model, cpu.model_source)
+    elif cpu.model:
+        # the name the hypervisor shows is offered as the answer until the user gives the real one
+        out.ask("host_processor_model_name", _hidden_model_reason(cpu, cpu.model), cpu.model)
     else:
         out.ask(
             "host_processor_model_name",
             "the CPU model could not be read" + out.why("lscpu", "/proc/cpuinfo", "py-cpuinfo"),
         )
+    # under a hypervisor, lscpu counts what the virtual machine is given, not the host's CPUs
+    as_given = f" (as {cpu.under()} presents them)" if cpu.virtual else ""
     if cpu.sockets:
-        out.detected("host_processors_per_node", cpu.sockets, cpu.sockets_source)
+        out.detected("host_processors_per_node", cpu.sockets, cpu.sockets_source + as_given)
     else:
         out.defaulted(
             "host_processors_per_node",
@@ -933,7 +1412,7 @@ def _cpu_fields(out: _Fields, cpu: _Cpu) -> None:
             + out.why("lscpu", "/proc/cpuinfo"),
         )
     if cpu.cores_per_socket:
-        out.detected("host_processor_core_count", cpu.cores_per_socket, cpu.cores_source)
+        out.detected("host_processor_core_count", cpu.cores_per_socket, cpu.cores_source + as_given)
     elif cpu.logical:
         out.defaulted(
             "host_processor_core_count",
@@ -941,23 +1420,42 @@ def _cpu_fields(out: _Fields, cpu: _Cpu) -> None:
             "physical cores are not reported; logical CPUs per socket used instead",
         )
     else:
-        out.ask("host_processor_core_count", "physical cores per socket could not be read")
+        out.ask(
+            "host_processor_core_count",
+            "physical cores per socket could not be read" + out.why("lscpu", "/proc/cpuinfo"),
+        )
     if cpu.freq_mhz:
         out.detected("host_processor_frequency", format_mhz(cpu.freq_mhz), cpu.freq_source)
+    elif cpu.virtual:
+        out.defaulted(
+            "host_processor_frequency",
+            "",
+            f"{cpu.under()} passes no CPU clock to this virtual machine; give the host CPU's "
+            "base or maximum clock if known" + out.why("freq"),
+        )
     else:
         out.defaulted(
-            "host_processor_frequency", "", "the CPU clock is not reported" + out.why("freq")
+            "host_processor_frequency",
+            "",
+            "neither lscpu, cpufreq nor /proc/cpuinfo reports the CPU clock" + out.why("freq"),
         )
     if cpu.caches:
         out.detected("host_processor_caches", cpu.caches, cpu.caches_source)
     else:
-        out.defaulted("host_processor_caches", "", "the CPU caches are not reported")
-    if cpu.sockets is None or cpu.sockets <= 1:
         out.defaulted(
-            "host_processor_interconnect",
+            "host_processor_caches",
             "",
-            "single socket" if cpu.sockets else "socket count unknown; assumed single socket",
+            "neither lscpu nor /sys/devices/system/cpu/cpu0/cache lists the CPU caches"
+            + out.why("lscpu", "sysfs-cache"),
         )
+    if cpu.sockets is None or cpu.sockets <= 1:
+        if not cpu.sockets:
+            why = "socket count unknown; assumed single socket"
+        elif cpu.virtual:
+            why = f"single socket, as {cpu.under()} presents it (the host may have more)"
+        else:
+            why = "single socket"
+        out.defaulted("host_processor_interconnect", "", why)
     else:
         vendor = (cpu.vendor or "").lower()
         link = "UPI" if "intel" in vendor else "Infinity Fabric" if "amd" in vendor else ""
@@ -971,38 +1469,66 @@ def _cpu_fields(out: _Fields, cpu: _Cpu) -> None:
             out.defaulted("host_processor_interconnect", "", f"{cpu.sockets} sockets; link unknown")
 
 
-def _memory_storage_fields(
-    out: _Fields,
-    memory: int | None,
-    memory_source: str,
-    dmi_memory: str | None,
-    storage_bytes: int | None,
-    storage_kind: str | None,
-    storage_source: str,
-) -> None:
-    if memory:
-        out.detected("host_memory_capacity", format_bytes(memory), memory_source)
+def _memory_fields(out: _Fields, memory: int | None, memory_source: str, dmi: _Dmi) -> None:
+    """Memory as results write it: the installed size ("512 GB"), not what the OS can use."""
+    if memory and dmi.total_gib and dmi.total_gib * _GIB >= memory:
+        out.detected(
+            "host_memory_capacity",
+            format_memory_size(dmi.total_gib),
+            f"dmidecode: the installed modules add up to {format_memory_size(dmi.total_gib)}; "
+            f"{memory_source} shows {_gib(memory)} usable",
+        )
+    elif memory:
+        installed = format_memory_size(likely_installed_gib(memory))
+        if dmi.total_gib:
+            unknown = (
+                f"the modules dmidecode lists add up to only {format_memory_size(dmi.total_gib)}"
+                ", less than the usable memory, so they were not used"
+            )
+        else:
+            unknown = f"the module sizes that would confirm it are unknown: {dmi.cause}"
+        out.defaulted(
+            "host_memory_capacity",
+            installed,
+            f"{memory_source} shows {_gib(memory)} usable ({memory / 1e9:.1f} GB); the kernel "
+            f"keeps part of the installed memory for itself, so the installed size is likely "
+            f"{installed}; {unknown}",
+        )
     else:
         out.ask("host_memory_capacity", "memory size could not be read" + out.why("memory"))
-    if dmi_memory:
-        out.detected("host_memory_configuration", dmi_memory, "dmidecode")
+    if dmi.modules:
+        out.detected("host_memory_configuration", dmi.modules, "dmidecode -t 17")
     else:
         out.ask(
             "host_memory_configuration",
-            "the memory modules, e.g. '8x 32 GB DDR5-4800'; reading them needs root "
-            "(dmidecode -t memory)",
+            f"the memory modules, e.g. '8x 32 GB DDR5-4800': {dmi.cause}; {dmi.fix}",
         )
+
+
+def _storage_fields(
+    out: _Fields, storage_bytes: int | None, storage_kind: str | None, storage_source: str
+) -> None:
+    """Storage as vendors sell it: decimal, "1.92 TB"."""
     if storage_bytes:
-        out.detected("host_storage_capacity", format_bytes(storage_bytes), storage_source)
+        out.detected("host_storage_capacity", format_decimal_bytes(storage_bytes), storage_source)
     else:
         out.ask(
             "host_storage_capacity",
-            "disk size could not be read" + out.why("/sys/block", "disk-usage"),
+            "the disk size could not be read" + out.why("/sys/block", "disk-usage"),
         )
     if storage_kind:
         out.detected("host_storage_type", storage_kind, "/sys/block")
+    elif storage_bytes:
+        out.ask(
+            "host_storage_type",
+            "no disk is listed in /sys/block (only the root file system's size is known); "
+            "give the kind of disk, e.g. 'NVMe SSD'",
+        )
     else:
-        out.ask("host_storage_type", "the kind of disk, e.g. 'NVMe SSD'")
+        out.ask(
+            "host_storage_type",
+            "no disk could be read" + out.why("/sys/block") + "; give the kind, e.g. 'NVMe SSD'",
+        )
 
 
 def _network_fields(out: _Fields, nics: list[tuple[str, str, int]], nic_source: str) -> None:
@@ -1024,12 +1550,13 @@ def _network_fields(out: _Fields, nics: list[tuple[str, str, int]], nic_source: 
         )
         out.detected("host_network_card_count", len(nics), f"{nic_source} ({names})")
     else:
+        none = "no network interface found" + out.why("net", "net-stats")
         out.defaulted(
             "host_networking",
             NOT_APPLICABLE,
-            "no network interface found; a single-node run does not use the network",
+            f"{none}; a single-node run does not use the network",
         )
-        out.defaulted("host_network_card_count", "0", "no network interface found")
+        out.defaulted("host_network_card_count", "0", none)
     out.defaulted("host_networking_topology", NOT_APPLICABLE, "a single node: nothing to connect")
 
 
@@ -1041,8 +1568,10 @@ def _accelerator_fields(out: _Fields, nvidia: NvidiaFacts) -> None:
         out.detected("accelerator_model_name", ", ".join(gpu_names), "NVML")
         memories = {g.memory_bytes for g in gpus if g.memory_bytes}
         if memories:
+            smallest = min(memories)
+            named = next((g.name for g in gpus if g.memory_bytes == smallest), "")
             out.detected(
-                "accelerator_memory_capacity", format_bytes(min(memories)), "NVML (per GPU)"
+                "accelerator_memory_capacity", *_gpu_memory(smallest, named, len(memories) > 1)
             )
         else:
             out.ask("accelerator_memory_capacity", "NVML did not report the GPU memory")
@@ -1059,7 +1588,10 @@ def _accelerator_fields(out: _Fields, nvidia: NvidiaFacts) -> None:
                 "NVML (maximum link)",
             )
         else:
-            out.ask("accelerator_host_interconnect", "the GPU's host link, e.g. 'PCIe Gen5 x16'")
+            out.ask(
+                "accelerator_host_interconnect",
+                "NVML did not report the GPU's PCIe link; give it, e.g. 'PCIe Gen5 x16'",
+            )
         out.ask(
             "accelerator_memory_configuration",
             "the GPU memory type, e.g. 'HBM3' or 'GDDR6'; NVML does not report it",
@@ -1101,6 +1633,26 @@ def _accelerator_fields(out: _Fields, nvidia: NvidiaFacts) -> None:
             "accelerator_on-chip_memories",
         ):
             out.defaulted(name, "", "no accelerator")
+
+
+def _gpu_memory(memory_bytes: int, name: str, mixed: bool) -> tuple[str, str]:
+    """(value, source) of one GPU's memory as its maker sells it, e.g. '80 GB'.
+
+    NVML reports the memory a program can use, a little less than the card's: an H100 80GB
+    shows 79.6 GiB, an H200 140.4 GiB of its '141 GB'. A size in the name wins; otherwise the
+    usable memory is rounded up to whole GiB (written "GB", as GPU makers do).
+    """
+    usable = f"{_gib(memory_bytes)} usable per GPU"
+    if mixed:
+        usable += ", the smallest of the GPUs"
+    in_name = re.search(r"(\d+)\s*GB\b", name, re.IGNORECASE)
+    if in_name:
+        return f"{in_name.group(1)} GB", f"the GPU's name '{name}' (NVML: {usable})"
+    size = max(1, math.ceil(memory_bytes / _GIB - 0.05))
+    return f"{size} GB", (
+        f"NVML: {usable}, rounded up to whole GB (GDDR cards with ECC on show 1/16 less "
+        "than their size)"
+    )
 
 
 def _software_fields(
@@ -1148,15 +1700,17 @@ def _note_fields(out: _Fields, cpu: _Cpu) -> None:
     hw = []
     if cpu.logical and cpu.threads_per_core:
         hw.append(f"{cpu.logical} logical CPUs ({cpu.threads_per_core} thread(s) per core)")
-    if cpu.hypervisor:
-        hw.append(f"virtual machine ({cpu.hypervisor})")
+    if cpu.virtual:
+        hw.append(f"virtual machine ({cpu.hypervisor})" if cpu.hypervisor else "virtual machine")
     out.defaulted("hw_notes", "; ".join(hw), "filled from detection; add what a reader should know")
     out.defaulted("sw_notes", "", "add what a reader should know about the software, if anything")
-    if cpu.hypervisor:
+    if cpu.virtual:
         out.defaulted(
             "system_type_detail",
             "virtual machine",
-            f"the CPU reports the hypervisor {cpu.hypervisor}",
+            f"lscpu names the hypervisor {cpu.hypervisor}"
+            if cpu.hypervisor
+            else "the CPU's hypervisor flag is set",
         )
     else:
         out.defaulted(

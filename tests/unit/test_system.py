@@ -29,11 +29,19 @@ from mlperf_tui.system import (
     FrozenProbe,
     Probe,
     SystemDescription,
+    cpu_generation,
     detect,
+    dmidecode_memory_gib,
     format_bytes,
+    format_decimal_bytes,
+    format_memory_size,
+    is_generic_cpu_name,
+    likely_installed_gib,
     parse_cache_size,
     parse_dmidecode_memory,
 )
+
+FIXTURES = Path(__file__).parent / "system_fixtures"
 
 # The official checker's lists (submission_checker/constants.py, rounds v5.1-v6.1), pinned here
 # so that a change to rules/systems.py must be deliberate.
@@ -104,12 +112,18 @@ CHECKER_MEANINGFUL_FIELDS = [
 ]
 
 GIB = 1024**3
-UNITS = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": GIB, "TiB": 1024**4}
 
 
-def bytes_of(text: str) -> float:
+def decimal_bytes_of(text: str) -> float:
+    """'275 GB', '1.92 TB' (storage, decimal) -> bytes."""
     number, unit = text.split()
-    return float(number) * UNITS[unit]
+    return float(number) * {"GB": 1e9, "TB": 1e12}[unit]
+
+
+def memory_gib_of(text: str) -> float:
+    """'24 GB', '1.5 TB' (memory as sold: a "GB" is a GiB) -> GiB."""
+    number, unit = text.split()
+    return float(number) * {"GB": 1, "TB": 1024}[unit]
 
 
 # --------------------------------------------------------------------------- the field list
@@ -157,11 +171,15 @@ def test_this_machine_yields_every_field_with_provenance(here: SystemDescription
         assert isinstance(v.value, str)
         assert v.status in tuple(FieldStatus)
         assert v.reason, v.name
-        if v.status is FieldStatus.ASK:
-            assert v.value == ""
+        if v.status is FieldStatus.ASK and v.name != "host_processor_model_name":
+            assert v.value == ""  # nothing known: the question has no default
     asked = {v.name for v in here.fields if v.status is FieldStatus.ASK}
     assert {"division", "submitter", "status", "system_name", "cooling"} <= asked
-    assert here["host_processor_model_name"].status is FieldStatus.DETECTED
+    model = here.facts.cpu_model
+    assert model
+    # a brand string with a model number is detected; a hypervisor's generic one is asked
+    expected = FieldStatus.ASK if is_generic_cpu_name(model) else FieldStatus.DETECTED
+    assert here["host_processor_model_name"].status is expected
 
 
 def test_logical_cpu_count_is_os_cpu_count(here: SystemDescription) -> None:
@@ -172,8 +190,15 @@ def test_logical_cpu_count_is_os_cpu_count(here: SystemDescription) -> None:
 def test_memory_matches_proc_meminfo(here: SystemDescription) -> None:
     text = Path("/proc/meminfo").read_text()
     mem_total = int(re.search(r"MemTotal:\s+(\d+) kB", text).group(1)) * 1024  # type: ignore[union-attr]
-    shown = bytes_of(here["host_memory_capacity"].value)
-    assert abs(shown - mem_total) / mem_total < 0.01
+    assert here.facts.memory_bytes is not None
+    assert abs(here.facts.memory_bytes - mem_total) / mem_total < 0.01
+    # the installed size: never less than what the OS can use, and only a little more
+    # (unless dmidecode summed the modules)
+    shown = memory_gib_of(here["host_memory_capacity"].value) * GIB
+    assert shown >= mem_total
+    if "dmidecode" not in here["host_memory_capacity"].reason:
+        assert shown <= mem_total * 1.04 + GIB
+        assert f"{mem_total / GIB:.1f} GiB usable" in here["host_memory_capacity"].reason
 
 
 @pytest.mark.skipif(shutil.which("free") is None, reason="no free(1)")
@@ -191,7 +216,12 @@ def test_cpu_matches_lscpu(here: SystemDescription) -> None:
     facts = dict(
         (k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in out.splitlines())
     )
-    assert here["host_processor_model_name"].value == facts["Model name"]
+    model = here["host_processor_model_name"]
+    if is_generic_cpu_name(facts["Model name"]):
+        assert model.status is FieldStatus.ASK
+        assert f'("{facts["Model name"]}")' in model.reason
+    else:
+        assert model.value == facts["Model name"]
     if facts.get("Socket(s)", "-").isdigit() and int(facts["Socket(s)"]) > 0:
         assert here["host_processors_per_node"].value == facts["Socket(s)"]
     if facts.get("Core(s) per socket", "-").isdigit():
@@ -223,7 +253,7 @@ def test_storage_matches_lsblk(here: SystemDescription) -> None:
     if not total:
         pytest.skip("lsblk lists no disk")
     assert here.facts.storage_bytes == total
-    assert abs(bytes_of(here["host_storage_capacity"].value) - total) / total < 0.01
+    assert abs(decimal_bytes_of(here["host_storage_capacity"].value) - total) / total < 0.005
 
 
 def test_accelerators_match_nvml(here: SystemDescription) -> None:
@@ -369,8 +399,9 @@ def test_two_socket_machine_from_proc_only() -> None:
     assert d["host_processor_interconnect"].value == "UPI"
     assert d["host_processor_interconnect"].status is FieldStatus.DEFAULTED
     assert d["host_processor_caches"].value == "L1d 32.0 KiB, L3 22.0 MiB"
-    assert d["host_memory_capacity"].value == format_bytes(394600000 * 1024)
-    assert d["host_memory_capacity"].reason == "from /proc/meminfo"
+    memory = d["host_memory_capacity"]
+    assert (memory.value, memory.status) == ("384 GB", FieldStatus.DEFAULTED)
+    assert memory.reason.startswith("/proc/meminfo shows 376.3 GiB usable")
     assert d.facts.storage_bytes == (3750748848 + 1953525168) * 512
     assert d["host_storage_type"].value == "NVMe SSD, HDD"
     assert d["operating_system"].value == "Rocky Linux 9.3 (Blue Onyx)"
@@ -445,7 +476,7 @@ def test_fake_nvml_with_two_gpus_fills_the_accelerator_fields() -> None:
     assert d["accelerators_per_node"].value == "2"
     assert d["accelerators_per_node"].status is FieldStatus.DETECTED
     assert d["accelerator_model_name"].value == "NVIDIA H100 80GB HBM3"
-    assert d["accelerator_memory_capacity"].value == "80.0 GiB"
+    assert d["accelerator_memory_capacity"].value == "80 GB"
     assert d["accelerator_frequency"].value == "1980 MHz"
     assert d["accelerator_host_interconnect"].value == "PCIe Gen5 x16"
     assert d["accelerator_interconnect"].value.startswith("NVLink")
@@ -633,3 +664,417 @@ def test_parse_dmidecode_memory_groups_modules() -> None:
     )
     assert parse_dmidecode_memory(text) == "2x 32 GB DDR4-3200, 1x 16 GB DDR4-2933"
     assert parse_dmidecode_memory("# dmidecode 3.4\n") is None
+
+
+# --------------------------------------------------------------------------- hidden CPU models
+
+INTEL_KVM_LSCPU = (FIXTURES / "lscpu_intel_emerald_rapids_kvm.txt").read_text()
+AMD_VM_CPUINFO = (FIXTURES / "cpuinfo_amd_epyc_genoa_vm.txt").read_text()
+LINUX = {"system": "Linux", "release": "6.1.0", "python": "3.11.9"}
+
+
+def test_intel_vm_with_hidden_model_asks_and_names_the_generation() -> None:
+    # this development machine: lscpu says only "Intel(R) Xeon(R) Processor" under KVM
+    d = detect(FrozenProbe(commands={"lscpu": INTEL_KVM_LSCPU}, platform_facts=LINUX))
+    model = d["host_processor_model_name"]
+    # asked, offering the name the hypervisor shows as the answer until the user types the real one
+    assert (model.status, model.value) == (FieldStatus.ASK, "Intel(R) Xeon(R) Processor")
+    assert model.reason.startswith(
+        'the KVM hypervisor hides the CPU model ("Intel(R) Xeon(R) Processor"); '
+        "known: Intel Xeon, family 6 model 207 (likely 5th Gen Xeon Scalable, Emerald Rapids)"
+    )
+    assert model.reason.endswith('e.g. "Intel(R) Xeon(R) Platinum 8592+"')
+    assert "host_processor_model_name" in d.unanswered()
+    assert "host_processor_model_name" not in d.missing()  # the offered name fills it
+    assert d.facts.cpu_model == "Intel(R) Xeon(R) Processor"  # the raw fact stays
+
+
+def test_amd_vm_from_proc_cpuinfo_only_asks_and_names_genoa() -> None:
+    # no lscpu, no "Hypervisor vendor": only the hypervisor flag says it is a VM
+    d = detect(FrozenProbe(files={"/proc/cpuinfo": AMD_VM_CPUINFO}, platform_facts=LINUX))
+    model = d["host_processor_model_name"]
+    assert model.status is FieldStatus.ASK
+    assert model.reason.startswith(
+        'the hypervisor hides the CPU model ("AMD EPYC"); known: AMD EPYC, family 25 model 17 '
+        "(likely EPYC 9004, Genoa (Zen 4))"
+    )
+    assert model.reason.endswith('e.g. "AMD EPYC 9654 96-Core Processor"')
+    assert d["system_type_detail"].value == "virtual machine"
+    assert d["system_type_detail"].reason == "the CPU's hypervisor flag is set"
+    assert "virtual machine" in d["hw_notes"].value
+
+
+EPYC_9654_LSCPU = (
+    "Vendor ID: AuthenticAMD\nModel name: AMD EPYC 9654 96-Core Processor\nCPU family: 25\n"
+    "Model: 17\nSocket(s): 2\nCore(s) per socket: 96\nCPU max MHz: 3707.8120\n"
+    "Flags: fpu avx512f avx512_bf16\n"
+)
+
+
+def test_bare_metal_epyc_9654_is_detected_as_it_is() -> None:
+    d = detect(FrozenProbe(commands={"lscpu": EPYC_9654_LSCPU}, platform_facts=LINUX))
+    model = d["host_processor_model_name"]
+    assert model.value == "AMD EPYC 9654 96-Core Processor"
+    assert (model.status, model.reason) == (FieldStatus.DETECTED, "from lscpu")
+    # bare metal: the sockets and cores are the machine's, no hypervisor caveat
+    assert d["host_processors_per_node"].reason == "from lscpu"
+    assert d["host_processor_core_count"].reason == "from lscpu"
+    assert d["system_type_detail"].value == ""
+
+
+def test_full_intel_name_in_a_vm_is_detected() -> None:
+    lscpu = INTEL_KVM_LSCPU.replace(
+        "Intel(R) Xeon(R) Processor", "Intel(R) Xeon(R) Platinum 8480+"
+    ).replace("Model:                                   207", "Model: 143")
+    d = detect(FrozenProbe(commands={"lscpu": lscpu}, platform_facts=LINUX))
+    model = d["host_processor_model_name"]
+    assert (model.status, model.value) == (FieldStatus.DETECTED, "Intel(R) Xeon(R) Platinum 8480+")
+    # in a VM the counts are what the hypervisor gives, and the reason says so
+    assert (
+        d["host_processor_core_count"].reason == "from lscpu (as the KVM hypervisor presents them)"
+    )
+
+
+def test_generic_name_of_an_unlisted_generation_says_only_vendor_and_family() -> None:
+    # Broadwell-EP (family 6 model 79) is not in the small table: no guess, a generic example
+    lscpu = (
+        "Vendor ID: GenuineIntel\nModel name: Intel(R) Xeon(R) CPU @ 2.20GHz\nCPU family: 6\n"
+        "Model: 79\nFlags: fpu sse2 avx2\n"
+    )
+    d = detect(FrozenProbe(commands={"lscpu": lscpu}, platform_facts=LINUX))
+    reason = d["host_processor_model_name"].reason
+    assert reason.startswith(
+        'the CPU reports only a generic name ("Intel(R) Xeon(R) CPU @ 2.20GHz"); '
+        "known: Intel Xeon, family 6 model 79 — "
+    )
+    assert "likely" not in reason and "hypervisor" not in reason
+    assert reason.endswith('e.g. "Intel(R) Xeon(R) Platinum 8480+"')
+
+
+@pytest.mark.parametrize(
+    ("name", "generic"),
+    [
+        ("Intel(R) Xeon(R) Processor", True),
+        ("AMD EPYC", True),
+        ("Intel(R) Xeon(R) CPU @ 2.20GHz", True),
+        ("Intel Xeon Processor (Icelake)", True),
+        ("AMD EPYC-Milan Processor", True),
+        ("QEMU Virtual CPU version 2.5+", True),
+        ("Common KVM processor", True),
+        ("AMD EPYC 9654 96-Core Processor", False),
+        ("Intel(R) Xeon(R) Platinum 8480+", False),
+        ("Intel(R) Xeon(R) Platinum 8380 CPU @ 2.30GHz", False),
+        ("AMD Ryzen 9 7950X 16-Core Processor", False),
+        ("AMD EPYC 7B13", False),
+        ("Intel(R) Core(TM) i7-8700 CPU @ 3.20GHz", False),
+        ("Neoverse-N1", False),
+        ("Apple M2", False),
+        ("Frozen Test CPU @ 3.00GHz", False),
+    ],
+)
+def test_is_generic_cpu_name(name: str, generic: bool) -> None:
+    assert is_generic_cpu_name(name) is generic
+
+
+@pytest.mark.parametrize(
+    ("vendor", "family", "model", "flags", "brand", "generation"),
+    [
+        ("GenuineIntel", 6, 143, "", "Intel Xeon", "4th Gen Xeon Scalable, Sapphire Rapids"),
+        ("GenuineIntel", 6, 106, "", "Intel Xeon", "3rd Gen Xeon Scalable, Ice Lake-SP"),
+        ("GenuineIntel", 6, 85, "avx2 avx512f", "Intel Xeon", "1st Gen Xeon Scalable, Skylake-SP"),
+        (
+            "GenuineIntel",
+            6,
+            85,
+            "avx512f avx512_vnni",
+            "Intel Xeon",
+            "2nd Gen Xeon Scalable, Cascade Lake",
+        ),
+        ("AuthenticAMD", 25, 0x01, "", "AMD EPYC", "EPYC 7003, Milan (Zen 3)"),
+        ("AuthenticAMD", 25, 0xA0, "", "AMD EPYC", "EPYC 97x4 Bergamo or 8004 Siena (Zen 4c)"),
+        ("AuthenticAMD", 26, 0x02, "", "AMD EPYC", "EPYC 9005, Turin (Zen 5)"),
+        ("AuthenticAMD", 23, 0x31, "", "AMD EPYC", "EPYC 7002, Rome (Zen 2)"),
+        ("AuthenticAMD", 23, 0x01, "", "AMD EPYC", "EPYC 7001, Naples (Zen)"),
+        # desktop parts share numbers with server ones (Ryzen 1000 is family 23 model 1 too)
+        ("AuthenticAMD", 23, 0x01, "", "AMD Ryzen", None),
+        ("GenuineIntel", 6, 85, "avx512_vnni", "Intel Core", None),
+        ("AuthenticAMD", 25, 0x61, "", "AMD EPYC", None),  # not in the table: no guess
+        ("GenuineIntel", 6, None, "", "Intel Xeon", None),
+    ],
+)
+def test_cpu_generation_table(
+    vendor: str, family: int, model: int | None, flags: str, brand: str, generation: str | None
+) -> None:
+    found = cpu_generation(vendor, family, model, frozenset(flags.split()), brand)
+    assert (found.name if found else None) == generation
+
+
+def test_vm_clock_reason_names_the_hypervisor() -> None:
+    lscpu = "Model name: AMD EPYC 7763 64-Core Processor\nHypervisor vendor: Microsoft\n"
+    d = detect(FrozenProbe(commands={"lscpu": lscpu}, cpu_freq_mhz=(2445.0, 0.0)))
+    freq = d["host_processor_frequency"]
+    assert freq.value == "2.44 GHz"
+    assert (
+        freq.reason
+        == "from the current clock (the Microsoft hypervisor passes on no maximum clock)"
+    )
+    bare = detect(
+        FrozenProbe(
+            commands={"lscpu": "Model name: AMD EPYC 7763 64-Core Processor\n"},
+            cpu_freq_mhz=(2445.0, 0.0),
+        )
+    )
+    assert "no cpufreq driver" in bare["host_processor_frequency"].reason
+    assert "hypervisor" not in bare["host_processor_frequency"].reason
+    none = detect(FrozenProbe(commands={"lscpu": lscpu}))
+    assert none["host_processor_frequency"].reason.startswith(
+        "the Microsoft hypervisor passes no CPU clock to this virtual machine"
+    )
+
+
+# --------------------------------------------------------------------------- memory modules
+
+#: a machine whose firmware exports SMBIOS tables; one whose firmware has none (a KVM guest
+#: like this development machine: /sys/firmware lists acpi and memmap, no dmi)
+DMI_TABLES = {"/sys/firmware/dmi/tables/DMI": "<binary>", "/sys/firmware/acpi/tables/DSDT": "x"}
+NO_DMI_TABLES = {"/sys/firmware/acpi/tables/DSDT": "x", "/sys/firmware/memmap/0/type": "x"}
+BARE_LSCPU = "Vendor ID: AuthenticAMD\nModel name: AMD EPYC 9654 96-Core Processor\n"
+DMI_16X32 = (
+    "# dmidecode 3.4\n"
+    + (
+        "Memory Device\n\tSize: 32 GB\n\tType: DDR5\n\tSpeed: 4800 MT/s\n"
+        "\tConfigured Memory Speed: 4800 MT/s\n"
+    )
+    * 16
+    + "Memory Device\n\tSize: No Module Installed\n\tType: Unknown\n"
+)
+PERMISSION_DENIED = subprocess.CalledProcessError(
+    1,
+    ["dmidecode", "-t", "17"],
+    output="# dmidecode 3.4\n",
+    stderr="/sys/firmware/dmi/tables/smbios_entry_point: Permission denied\n"
+    "Scanning /dev/mem for entry point.\n/dev/mem: Permission denied\n",
+)
+
+
+def machine(
+    *,
+    dmidecode: str | BaseException | None = None,
+    as_root: bool,
+    lscpu: str = BARE_LSCPU,
+    files: Mapping[str, str] | None = None,
+    memory: int = 503 * GIB + 200 * 1024**2,
+    extra: Mapping[str, str | BaseException] | None = None,
+) -> SystemDescription:
+    commands: dict[str, str | BaseException] = {"lscpu": lscpu, **(extra or {})}
+    if dmidecode is not None:
+        commands["dmidecode -t 17"] = dmidecode
+    return detect(
+        FrozenProbe(
+            commands=commands,
+            files=files,
+            as_root=as_root,
+            memory_bytes=memory,
+            platform_facts=LINUX,
+        )
+    )
+
+
+def test_root_with_dmidecode_output_detects_modules_and_installed_memory() -> None:
+    d = machine(dmidecode=DMI_16X32, as_root=True, files=DMI_TABLES)
+    config = d["host_memory_configuration"]
+    assert (config.status, config.value) == (FieldStatus.DETECTED, "16x 32 GB DDR5-4800")
+    capacity = d["host_memory_capacity"]
+    # 503.2 GiB usable on a 16x 32 GB machine: results write the installed 512 GB
+    assert (capacity.status, capacity.value) == (FieldStatus.DETECTED, "512 GB")
+    assert capacity.reason == (
+        "from dmidecode: the installed modules add up to 512 GB; psutil shows 503.2 GiB usable"
+    )
+
+
+def test_non_root_dmidecode_failure_says_it_needs_root() -> None:
+    d = machine(dmidecode=PERMISSION_DENIED, as_root=False, files=DMI_TABLES)
+    config = d["host_memory_configuration"]
+    assert config.status is FieldStatus.ASK
+    assert "dmidecode needs root to read the SMBIOS tables" in config.reason
+    assert "runs as a normal user" in config.reason
+    assert "Permission denied" in config.reason
+    assert "sudo dmidecode -t 17" in config.reason
+    # without the modules, the installed size is estimated from the usable memory
+    capacity = d["host_memory_capacity"]
+    assert (capacity.status, capacity.value) == (FieldStatus.DEFAULTED, "512 GB")
+    assert capacity.reason.startswith("psutil shows 503.2 GiB usable (540.3 GB)")
+    assert "dmidecode needs root" in capacity.reason
+
+
+def test_root_dmidecode_failure_does_not_blame_root() -> None:
+    failing = subprocess.CalledProcessError(
+        2, ["dmidecode"], output="", stderr="Invalid entry length (0). DMI table is broken!\n"
+    )
+    d = machine(dmidecode=failing, as_root=True, files=DMI_TABLES)
+    reason = d["host_memory_configuration"].reason
+    assert "needs root" not in reason and "sudo" not in reason
+    assert "failed, even as root (Invalid entry length (0). DMI table is broken!" in reason
+
+
+def test_root_dmidecode_listing_nothing_on_bare_metal() -> None:
+    d = machine(dmidecode="# dmidecode 3.4\n", as_root=True, files=DMI_TABLES)
+    reason = d["host_memory_configuration"].reason
+    assert "dmidecode -t 17 (run as root) lists no installed memory module" in reason
+    assert "needs root" not in reason
+
+
+def test_vm_without_smbios_says_so() -> None:
+    no_smbios = "# dmidecode 3.4\n# No SMBIOS nor DMI entry point found, sorry.\n"
+    d = machine(
+        dmidecode=no_smbios,
+        as_root=True,
+        lscpu=INTEL_KVM_LSCPU,
+        files=NO_DMI_TABLES,
+        memory=25324732416,
+    )
+    config = d["host_memory_configuration"]
+    assert config.status is FieldStatus.ASK
+    assert (
+        "this KVM virtual machine has no SMBIOS/DMI tables (dmidecode: No SMBIOS nor DMI entry "
+        "point found)" in config.reason
+    )
+    assert "root" not in config.reason
+    assert "e.g. '24 GB (virtual machine)'" in config.reason
+    capacity = d["host_memory_capacity"]
+    # a 23.6 GiB VM is a "24 GB" one, and the reason shows what was measured
+    assert (capacity.status, capacity.value) == (FieldStatus.DEFAULTED, "24 GB")
+    assert capacity.reason.startswith("psutil shows 23.6 GiB usable (25.3 GB)")
+    assert "likely 24 GB" in capacity.reason
+
+
+def test_dmidecode_missing_says_how_to_install_it() -> None:
+    user = machine(as_root=False, files=DMI_TABLES)["host_memory_configuration"].reason
+    assert "dmidecode is not installed" in user
+    assert "sudo apt install dmidecode" in user and "sudo dmidecode -t 17" in user
+    root = machine(as_root=True, files=DMI_TABLES)["host_memory_configuration"].reason
+    assert "dmidecode is not installed; install it (apt install dmidecode) and run detect" in root
+    assert "sudo" not in root
+
+
+def test_dmidecode_missing_in_a_vm_without_smbios_says_installing_would_not_help() -> None:
+    # this development machine: root, KVM, no /sys/firmware/dmi/tables, no dmidecode
+    d = machine(as_root=True, lscpu=INTEL_KVM_LSCPU, files=NO_DMI_TABLES, memory=25324732416)
+    reason = d["host_memory_configuration"].reason
+    assert (
+        "dmidecode is not installed, and installing it would not help: this KVM virtual machine "
+        "has no SMBIOS/DMI tables for it to read (/sys/firmware/dmi/tables is missing)" in reason
+    )
+    assert "root" not in reason
+
+
+def test_dmidecode_outside_the_users_path_is_found_in_sbin() -> None:
+    files = {**DMI_TABLES, "/usr/sbin/dmidecode": "<binary>"}
+    d = machine(as_root=True, files=files, extra={"/usr/sbin/dmidecode -t 17": DMI_16X32})
+    assert d["host_memory_configuration"].value == "16x 32 GB DDR5-4800"
+
+
+def test_dmidecode_timeout_and_other_systems() -> None:
+    slow = subprocess.TimeoutExpired(["dmidecode"], 10)
+    reason = machine(dmidecode=slow, as_root=True, files=DMI_TABLES)[
+        "host_memory_configuration"
+    ].reason
+    assert "dmidecode -t 17 did not finish within 10 s" in reason
+    mac = detect(FrozenProbe(platform_facts={"system": "Darwin"}, memory_bytes=16 * GIB))
+    assert "read with dmidecode on Linux only, and this is Darwin" in (
+        mac["host_memory_configuration"].reason
+    )
+    assert mac["host_memory_capacity"].value == "16 GB"
+
+
+def test_is_root_is_the_effective_user() -> None:
+    assert Probe().is_root() is (os.geteuid() == 0)
+    assert FrozenProbe().is_root() is False
+    assert FrozenProbe(as_root=True).is_root() is True
+
+
+# --------------------------------------------------------------------------- sizes as results write them
+
+
+@pytest.mark.parametrize(
+    ("usable_gib", "installed"),
+    [
+        (23.58, "24 GB"),  # the 24 GB VM this runs on
+        (503.2, "512 GB"),
+        (376.3, "384 GB"),
+        (61.1, "62 GB"),  # an odd VM size: rounded up to whole GB, not to 64
+        (29.4, "30 GB"),
+        (2015.0, "2 TB"),
+        (1510.0, "1.5 TB"),
+        (32.0, "32 GB"),
+    ],
+)
+def test_memory_is_shown_as_the_installed_size(usable_gib: float, installed: str) -> None:
+    assert format_memory_size(likely_installed_gib(int(usable_gib * GIB))) == installed
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (274877906944, "275 GB"),
+        (256 * 10**9, "256 GB"),
+        (1_920_383_410_176, "1.92 TB"),
+        (1_900_000_000_000, "1.9 TB"),
+        (999_700_000_000, "1 TB"),
+        (15_360_000_000_000, "15.4 TB"),
+        (8 * 10**9, "8 GB"),
+    ],
+)
+def test_format_decimal_bytes(n: int, text: str) -> None:
+    assert format_decimal_bytes(n) == text
+
+
+def test_storage_is_decimal_with_each_disk_in_the_reason() -> None:
+    files = {
+        "/sys/block/nvme0n1/size": f"{1_920_383_410_176 // 512}\n",
+        "/sys/block/nvme1n1/size": f"{1_920_383_410_176 // 512}\n",
+    }
+    storage = detect(FrozenProbe(files=files))["host_storage_capacity"]
+    assert (storage.status, storage.value) == (FieldStatus.DETECTED, "3.84 TB")
+    assert storage.reason == "from /sys/block (nvme0n1 1.92 TB, nvme1n1 1.92 TB)"
+
+
+def test_dmidecode_sizes_add_up_in_gib() -> None:
+    text = DMI_16X32 + "Memory Device\n\tSize: 16384 MB\n\tType: DDR5\n"
+    assert dmidecode_memory_gib(text) == 16 * 32 + 16
+    assert parse_dmidecode_memory(text) == "16x 32 GB DDR5-4800, 1x 16 GB DDR5"
+    assert dmidecode_memory_gib("# dmidecode 3.4\n") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "mib", "shown"),
+    [
+        ("NVIDIA H100 80GB HBM3", 81559, "80 GB"),
+        ("NVIDIA H200", 143771, "141 GB"),
+        ("NVIDIA H100 NVL", 95830, "94 GB"),
+        ("NVIDIA A100-SXM4-40GB", 40960, "40 GB"),
+    ],
+)
+def test_gpu_memory_as_sold(name: str, mib: int, shown: str) -> None:
+    d = detect(FrozenProbe(nvml=fake_nvml([{"name": name, "memory": mib * 1024**2}])))
+    memory = d["accelerator_memory_capacity"]
+    assert (memory.status, memory.value) == (FieldStatus.DETECTED, shown)
+    assert f"{mib / 1024:.1f} GiB usable per GPU" in memory.reason
+
+
+def test_container_hiding_the_firmware_is_not_taken_for_a_machine_without_smbios() -> None:
+    # no /sys/firmware at all: a container on bare metal, whose host has SMBIOS tables
+    reason = machine(as_root=True)["host_memory_configuration"].reason
+    assert "dmidecode is not installed" in reason
+    assert "/sys/firmware is hidden here (inside a container?)" in reason
+    assert "on the host" in reason
+    assert "would not help" not in reason and "has no SMBIOS" not in reason
+
+
+def test_modules_adding_up_to_less_than_the_usable_memory_are_not_trusted() -> None:
+    dmi = "Memory Device\n\tSize: 64 GB\n\tType: DDR5\n" * 2
+    d = machine(dmidecode=dmi, as_root=True, files=DMI_TABLES, memory=1510 * GIB)
+    capacity = d["host_memory_capacity"]
+    assert (capacity.status, capacity.value) == (FieldStatus.DEFAULTED, "1.5 TB")
+    assert "add up to only 128 GB, less than the usable memory" in capacity.reason
+    assert d["host_memory_configuration"].value == "2x 64 GB DDR5"
