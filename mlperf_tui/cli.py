@@ -122,6 +122,7 @@ def _add_rules(sub: Any) -> None:
     )
     p.add_argument("benchmark", nargs="?", metavar="BENCHMARK", help="e.g. resnet50, bert-99")
     p.add_argument("--round", dest="round", default=None, metavar="ROUND", help=from_round)
+    p.add_argument("--json", action="store_true", help="print the rules as JSON")
     p.set_defaults(func=_cmd_rules)
 
 
@@ -138,6 +139,17 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 
     version = args.round or rules.DEFAULT_ROUND
     round_rules = rules.get_round(version)
+    if args.json:
+        import json
+
+        from mlperf_tui.rules.report import benchmark_dict, round_dict
+
+        if args.benchmark is None:
+            data = round_dict(round_rules)
+        else:
+            data = benchmark_dict(rules.get_benchmark(args.benchmark, version), round_rules)
+        print(json.dumps(data, indent=2))
+        return ExitCode.OK
     if args.benchmark is None:
         _print_round(round_rules)
     else:
@@ -148,6 +160,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 def _print_round(round_rules: Round) -> None:
     from rich.table import Table
 
+    from mlperf_tui import rules
     from mlperf_tui.rules.model import Category
 
     table = Table(title=f"MLPerf Inference {round_rules.version}: benchmarks")
@@ -156,20 +169,29 @@ def _print_round(round_rules: Round) -> None:
     table.add_column("edge", no_wrap=True)
     table.add_column("datacenter", no_wrap=True)
     table.add_column("harness", no_wrap=True)
+
+    def suite(bench: Benchmark, category: Category) -> str:
+        if category not in bench.required_scenarios:
+            return "-"
+        lines = [s.value for s in bench.required_scenarios[category]]
+        one_of = rules.required_one_of(bench, category)
+        if one_of:
+            lines.append("+ " + " or\n  ".join(s.value for s in one_of))
+        return "\n".join(lines)
+
     for bench in round_rules.benchmarks.values():
         table.add_row(
             bench.name,
             bench.task,
-            "\n".join(s.value for s in bench.required_scenarios.get(Category.EDGE, ())) or "-",
-            "\n".join(s.value for s in bench.required_scenarios.get(Category.DATACENTER, ()))
-            or "-",
+            suite(bench, Category.EDGE),
+            suite(bench, Category.DATACENTER),
             "built in" if bench.harness_task else "not yet",
         )
     console = _console()
     console.print(table)
     console.print(
         "The scenarios are those the closed division requires per category ('-': not in "
-        "that category). Details: mlperf-tui rules BENCHMARK"
+        "that category). Details: mlperf-tui rules BENCHMARK; as data: --json"
     )
 
 
@@ -177,7 +199,7 @@ def _print_benchmark(round_rules: Round, bench: Benchmark) -> None:
     from rich.table import Table
 
     from mlperf_tui import rules
-    from mlperf_tui.rules.model import Category, Division
+    from mlperf_tui.rules.model import Category, Division, Scenario
 
     table = Table(
         title=f"{bench.name} in MLPerf Inference {round_rules.version}", show_header=False
@@ -190,15 +212,13 @@ def _print_benchmark(round_rules: Round, bench: Benchmark) -> None:
     table.add_row("reference model", bench.reference_model)
     table.add_row("names", f"checker: {bench.checker_model}, LoadGen: {bench.loadgen_model}")
     for target in bench.accuracy:
-        text = (
-            f"{target.metric} >= {target.threshold:.6g} "
-            f"({target.fraction * 100:g}% of {target.reference:g})"
-        )
-        if target.upper_limit is not None:
-            text += f", at most {target.upper_limit:g}"
-        table.add_row("accuracy target", text)
-    if bench.accuracy_sample_count is not None:
-        table.add_row("accuracy samples", str(bench.accuracy_sample_count))
+        table.add_row("accuracy target", target.describe())
+    for scenario, targets in bench.accuracy_by_scenario.items():
+        gates = "; ".join(t.describe() for t in targets)
+        table.add_row(f"accuracy target ({scenario.value})", gates)
+    samples = {s: bench.accuracy_samples(s) for s in bench.all_scenarios()}
+    if set(samples.values()) - {bench.dataset_size}:
+        table.add_row("accuracy samples", ", ".join(f"{s.value} {n}" for s, n in samples.items()))
     for category in Category:
         required = bench.required_scenarios.get(category, ())
         optional = bench.optional_scenarios.get(category, ())
@@ -227,8 +247,15 @@ def _print_benchmark(round_rules: Round, bench: Benchmark) -> None:
     for scenario, bound in bench.tpot_ns.items():
         if scenario in offered:
             table.add_row(f"{scenario.value} time per output token", _ms(bound))
-    table.add_row("minimum duration", f"{round_rules.min_duration_ms / 1000:g} s")
-    table.add_row("Offline minimum samples", str(round_rules.offline_min_samples))
+    table.add_row(
+        "minimum duration",
+        "none (one pass over the data set)"
+        if bench.single_pass
+        else f"{round_rules.min_duration_ms / 1000:g} s",
+    )
+    if Scenario.OFFLINE in offered:
+        offline_min = bench.offline_min_samples or round_rules.offline_min_samples
+        table.add_row("Offline minimum samples", str(offline_min))
     table.add_row("performance sample count", str(bench.performance_sample_count))
     min_queries = [f"{s.value} {n}" for s, n in bench.min_queries.items() if s in offered]
     if min_queries:

@@ -577,7 +577,7 @@ def _check_accuracy(
                 "score the accuracy log with the benchmark's accuracy script and rebuild",
             )
             continue
-        if value < target.threshold:
+        if target.threshold is not None and value < target.threshold:
             message = (
                 f"{target.metric} {value:g} is below the target {target.threshold:g} "
                 f"({target.fraction:g} x {target.reference:g})"

@@ -298,15 +298,7 @@ def _names(items: Sequence[Any]) -> str:
 
 def accuracy_gate(bench: Benchmark) -> str:
     """The accuracy a run must reach, e.g. "acc >= 75.695 (99% of 76.46)"."""
-    parts = []
-    for target in bench.accuracy:
-        text = f"{target.metric} >= {target.threshold:.5g}"
-        if target.fraction < 1.0:
-            text += f" ({target.fraction * 100:g}% of {target.reference:g})"
-        if target.upper_limit is not None:
-            text += f", <= {target.upper_limit:g}"
-        parts.append(text)
-    return "; ".join(parts) or "none"
+    return "; ".join(t.describe() for t in bench.accuracy) or "none"
 
 
 def implications(bench: Benchmark, division: Division, category: Category) -> list[str]:

@@ -1,8 +1,7 @@
 """The MLPerf Inference rules as data: ask them, never repeat a number.
 
-Rounds: ``v6.1`` (the default; derived from the checker's v6.0 table, see ``v6_1.py``), ``v6.0``
-and ``v5.1``. The older benchmarks users still run (gpt-j, llama2-70b-interactive, rnnt) live in
-the legacy rounds ``v5.0`` and ``v4.0`` (``legacy.py``), which :func:`get_round` also answers.
+Rounds: every round the official submission checker knows, ``v6.1`` (the default) back to
+``v4.0``, each a module beside this one written as the round before it plus its changes.
 
     >>> from mlperf_tui.rules import get_benchmark, required_scenarios
     >>> bench = get_benchmark("resnet")  # our name, the checker's, or LoadGen's key
@@ -15,9 +14,11 @@ the legacy rounds ``v5.0`` and ``v4.0`` (``legacy.py``), which :func:`get_round`
 from __future__ import annotations
 
 import functools
+import importlib
+from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
 from mlperf_tui.errors import RulesError, did_you_mean
 from mlperf_tui.rules import compliance as _compliance
@@ -37,7 +38,6 @@ from mlperf_tui.rules.model import (
 
 __all__ = [
     "DEFAULT_ROUND",
-    "LEGACY_ROUNDS",
     "ROUNDS",
     "AccuracyTarget",
     "Benchmark",
@@ -65,12 +65,8 @@ __all__ = [
 ]
 
 DEFAULT_ROUND = "v6.1"
-#: the rounds a submission can be made in, newest first
-ROUNDS: tuple[str, ...] = ("v6.1", "v6.0", "v5.1")
-#: older rounds, kept for the benchmarks that left the suite (gpt-j, rnnt, llama2 interactive)
-LEGACY_ROUNDS: tuple[str, ...] = ("v5.0", "v4.0")
-
-_ALL_ROUNDS: tuple[str, ...] = ROUNDS + LEGACY_ROUNDS
+#: the rounds the rules know, newest first (the official checker's tables, v4.0 to v6.1)
+ROUNDS: tuple[str, ...] = ("v6.1", "v6.0", "v5.1", "v5.0", "v4.1", "v4.0")
 
 #: compliance tests in the order a package lists them
 _COMPLIANCE_ORDER: tuple[str, ...] = (
@@ -85,7 +81,7 @@ _COMPLIANCE_ORDER: tuple[str, ...] = (
 
 
 class _RoundSource(Protocol):
-    """What a round module (v6_1.py, ...) or a legacy.LegacyRound exposes."""
+    """What a round module (v6_1.py, ...) exposes."""
 
     @property
     def VERSION(self) -> str: ...
@@ -94,6 +90,8 @@ class _RoundSource(Protocol):
     @property
     def SEEDS(self) -> Seeds: ...
     @property
+    def TEST05_SEEDS(self) -> Seeds | None: ...
+    @property
     def BENCHMARKS(self) -> tuple[Benchmark, ...]: ...
     @property
     def MIN_DURATION_MS(self) -> int: ...
@@ -101,25 +99,16 @@ class _RoundSource(Protocol):
     def OFFLINE_MIN_SAMPLES(self) -> int: ...
     @property
     def MAX_ACCURACY_LOG_BYTES(self) -> int: ...
+    @property
+    def CHECKS_DATASET_SIZE(self) -> bool: ...
+    @property
+    def MODEL_MAPPING(self) -> Mapping[str, str]: ...
 
 
 def _round_module(version: str) -> _RoundSource:
     # imported here so that importing mlperf_tui.rules stays cheap
-    if version == "v6.1":
-        from mlperf_tui.rules import v6_1
-
-        return v6_1
-    if version == "v6.0":
-        from mlperf_tui.rules import v6_0
-
-        return v6_0
-    if version == "v5.1":
-        from mlperf_tui.rules import v5_1
-
-        return v5_1
-    from mlperf_tui.rules import legacy
-
-    return legacy.ROUNDS[version]
+    module = importlib.import_module(f"mlperf_tui.rules.{version.replace('.', '_')}")
+    return cast(_RoundSource, module)
 
 
 def normalize_round(version: str) -> str:
@@ -127,11 +116,11 @@ def normalize_round(version: str) -> str:
     text = str(version).strip().lower()
     if text and not text.startswith("v"):
         text = "v" + text
-    if text in _ALL_ROUNDS:
+    if text in ROUNDS:
         return text
     raise RulesError(
-        f'unknown MLPerf Inference round "{version}"{did_you_mean(str(version), _ALL_ROUNDS)}',
-        fix=f"use one of {', '.join(ROUNDS)} (older: {', '.join(LEGACY_ROUNDS)})",
+        f'unknown MLPerf Inference round "{version}"{did_you_mean(str(version), ROUNDS)}',
+        fix=f"use one of {', '.join(ROUNDS)}",
     )
 
 
@@ -151,8 +140,10 @@ def _load_round(version: str) -> Round:
         offline_min_samples=module.OFFLINE_MIN_SAMPLES,
         max_accuracy_log_bytes=module.MAX_ACCURACY_LOG_BYTES,
         system_fields=SYSTEM_FIELDS,
+        model_mapping=MappingProxyType(dict(module.MODEL_MAPPING)),
+        test05_seeds=module.TEST05_SEEDS,
+        checks_dataset_size=module.CHECKS_DATASET_SIZE,
         source=module.SOURCE,
-        legacy=version in LEGACY_ROUNDS,
     )
 
 
@@ -190,9 +181,9 @@ def benchmark_names(version: str = DEFAULT_ROUND) -> tuple[str, ...]:
 
 
 def rounds_with(name: str) -> tuple[str, ...]:
-    """The rounds (newest first, legacy last) that know a benchmark name or alias."""
+    """The rounds (newest first) that know a benchmark name or alias."""
     key = name.strip().lower()
-    return tuple(v for v in _ALL_ROUNDS if key in _name_index(v))
+    return tuple(v for v in ROUNDS if key in _name_index(v))
 
 
 def get_benchmark(name: str | Benchmark, version: str = DEFAULT_ROUND) -> Benchmark:
@@ -260,6 +251,12 @@ def parse_scenario(value: str | Scenario) -> Scenario:
     return _parse(value, Scenario, "scenario")
 
 
+def _in_suite(version: str, name: str, category: Category) -> bool:
+    """Whether round ``version``'s ``category`` suite has the benchmark called ``name``."""
+    bench = _load_round(version).benchmarks.get(name)
+    return bench is not None and category in bench.required_scenarios
+
+
 def _in_category(bench: Benchmark, category: Category) -> tuple[Scenario, ...]:
     if category in bench.required_scenarios:
         return bench.required_scenarios[category]
@@ -269,7 +266,13 @@ def _in_category(bench: Benchmark, category: Category) -> tuple[Scenario, ...]:
         fix = f"choose category {others[0]}, or another benchmark"
     elif bench.required_scenarios_datacenter_edge:
         where = 'only from a system submitted as "datacenter,edge"'
-        fix = "choose an older round (v5.1), or another benchmark"
+        older = [v for v in rounds_with(bench.name) if _in_suite(v, bench.name, category)]
+        fix = (
+            f"choose round {older[0]}, where it is part of the {category.value} suite, or "
+            "another benchmark"
+            if older
+            else "submit the system as datacenter,edge, or choose another benchmark"
+        )
     else:
         where = "in no category"
         fix = "choose another benchmark or round"

@@ -1,25 +1,28 @@
-"""What each benchmark *is*, the same in every round: names, task, data set, reference model.
+"""What each benchmark *is* (the same in every round), and the builder of a round's benchmarks.
 
-The numbers a round sets (accuracy targets, scenarios, latency bounds, sample counts, compliance
-tests) live in the round modules (``v6_1.py``, ``v6_0.py``, ``v5_1.py``, ``legacy.py``); they
-combine one :class:`Facts` record from here with one record of numbers through :func:`bench`.
+A round module (``v4_0.py`` ... ``v6_1.py``) holds one :class:`Spec` per benchmark, the round's
+numbers written in the checker's vocabulary; :func:`build` joins each with its :class:`Facts`
+record from here into a :class:`~mlperf_tui.rules.model.Benchmark`. A later round is written as
+the round before it plus its changes (:func:`derive`), which is how the checker's tables moved.
 
 Sources:
 - ``checker_model``: the model names of the official submission checker
   (mlcommons/inference, tools/submission/submission_checker/constants.py, ``MODEL_CONFIG``).
-- ``loadgen_model``: the keys of LoadGen's built-in mlperf.conf (loadgen/mlperf.conf; the copy
-  built into mlcommons-loadgen 6.0.17 was read for this module). LoadGen names the Llama 3.1
-  models with an underscore (``llama3_1-8b``); the checker with a dot (``llama3.1-8b``).
+- ``loadgen_model``: the keys of LoadGen's built-in mlperf.conf (loadgen/mlperf.conf). LoadGen
+  names the Llama 3.1 models with an underscore (``llama3_1-8b``), the checker with a dot.
+  Benchmarks newer than the reference mlperf.conf (qwen3.6-27b, e2e-rag-*, dlrm-v3) use the
+  checker's name.
+- ``llm``: the checker's ``Config.get_llm_models``; ``endpoints_allowed``:
+  ``ENDPOINTS_ALLOWED_MODELS``; ``units``: ``SPECIAL_UNIT_DICT`` over ``UNIT_DICT``.
 - task, data set and reference model: the benchmark tables of inference_rules.adoc
   (mlcommons/inference_policies) and the reference implementations' READMEs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
 
 from mlperf_tui.rules.model import AccuracyTarget, Benchmark, Category, Scenario
 
@@ -33,6 +36,20 @@ INTERACTIVE = Scenario.INTERACTIVE
 SCENARIO_ORDER: tuple[Scenario, ...] = (SS, MS, SERVER, OFFLINE, INTERACTIVE)
 
 MS_TO_NS = 1_000_000
+
+#: constants.py UNIT_DICT: the unit of each scenario's result
+DEFAULT_UNITS: Mapping[Scenario, str] = MappingProxyType(
+    {
+        SS: "Latency (ms)",
+        MS: "Latency (ms)",
+        OFFLINE: "Samples/s",
+        SERVER: "Queries/s",
+        INTERACTIVE: "Queries/s",
+    }
+)
+
+_TOKENS = "Tokens/s"
+_LLM_UNITS = MappingProxyType({OFFLINE: _TOKENS, SERVER: _TOKENS, INTERACTIVE: _TOKENS})
 
 
 @dataclass(frozen=True)
@@ -49,10 +66,27 @@ class Facts:
     harness_task: str | None = None
     loadgen_interactive_model: str | None = None
     aliases: tuple[str, ...] = ()
+    llm: bool = False
+    endpoints_allowed: bool = False
+    #: SPECIAL_UNIT_DICT: units that differ from DEFAULT_UNITS
+    units: Mapping[Scenario, str] = field(default_factory=dict)
 
 
 def _facts(*records: Facts) -> Mapping[str, Facts]:
     return MappingProxyType({r.name: r for r in records})
+
+
+def _pair(base: Facts, **first: object) -> tuple[Facts, Facts]:
+    """A "-99" benchmark's facts and its "-99.9" twin's (the same but for the names)."""
+    low = replace(base, **first)  # type: ignore[arg-type]
+    high = replace(
+        base,
+        name=f"{base.name}.9",
+        checker_model=f"{base.checker_model}.9",
+        variant="99.9",
+        aliases=(),
+    )
+    return low, high
 
 
 FACTS: Mapping[str, Facts] = _facts(
@@ -75,43 +109,29 @@ FACTS: Mapping[str, Facts] = _facts(
         reference_model="RetinaNet (ResNeXt50-32x4d FPN)",
         aliases=("retinanet-800", "ssd-resnet34"),
     ),
-    Facts(
-        "bert-99",
-        checker_model="bert-99",
-        loadgen_model="bert",
-        task="question answering",
-        dataset="SQuAD v1.1 (max_seq_len 384)",
-        reference_model="BERT-Large",
-        variant="99",
+    *_pair(
+        Facts(
+            "bert-99",
+            checker_model="bert-99",
+            loadgen_model="bert",
+            task="question answering",
+            dataset="SQuAD v1.1 (max_seq_len 384)",
+            reference_model="BERT-Large",
+            variant="99",
+        ),
         aliases=("bert",),
     ),
-    Facts(
-        "bert-99.9",
-        checker_model="bert-99.9",
-        loadgen_model="bert",
-        task="question answering",
-        dataset="SQuAD v1.1 (max_seq_len 384)",
-        reference_model="BERT-Large",
-        variant="99.9",
-    ),
-    Facts(
-        "3d-unet-99",
-        checker_model="3d-unet-99",
-        loadgen_model="3d-unet",
-        task="medical image segmentation",
-        dataset="KiTS 2019",
-        reference_model="3D U-Net",
-        variant="99",
+    *_pair(
+        Facts(
+            "3d-unet-99",
+            checker_model="3d-unet-99",
+            loadgen_model="3d-unet",
+            task="medical image segmentation",
+            dataset="KiTS 2019",
+            reference_model="3D U-Net",
+            variant="99",
+        ),
         aliases=("3d-unet", "3dunet"),
-    ),
-    Facts(
-        "3d-unet-99.9",
-        checker_model="3d-unet-99.9",
-        loadgen_model="3d-unet",
-        task="medical image segmentation",
-        dataset="KiTS 2019",
-        reference_model="3D U-Net",
-        variant="99.9",
     ),
     Facts(
         "rnnt",
@@ -122,66 +142,46 @@ FACTS: Mapping[str, Facts] = _facts(
         reference_model="RNN-T",
         aliases=("rnn-t",),
     ),
-    Facts(
-        "gpt-j-99",
-        checker_model="gptj-99",
-        loadgen_model="gptj",
-        task="text summarization (LLM)",
-        dataset="CNN-DailyMail v3.0.0 validation",
-        reference_model="GPT-J 6B",
-        variant="99",
-        aliases=("gptj", "gpt-j", "gptj-99"),
+    *_pair(
+        Facts(
+            "gpt-j-99",
+            checker_model="gptj-99",
+            loadgen_model="gptj",
+            task="text summarization (LLM)",
+            dataset="CNN-DailyMail v3.0.0 validation",
+            reference_model="GPT-J 6B",
+            variant="99",
+        ),
+        aliases=("gptj", "gpt-j"),
     ),
-    Facts(
-        "gpt-j-99.9",
-        checker_model="gptj-99.9",
-        loadgen_model="gptj",
-        task="text summarization (LLM)",
-        dataset="CNN-DailyMail v3.0.0 validation",
-        reference_model="GPT-J 6B",
-        variant="99.9",
-        aliases=("gptj-99.9",),
-    ),
-    Facts(
-        "llama2-70b-99",
-        checker_model="llama2-70b-99",
-        loadgen_model="llama2-70b",
-        task="LLM question answering",
-        dataset="OpenOrca (GPT-4 subset)",
-        reference_model="Llama 2 70B Chat",
-        variant="99",
-        loadgen_interactive_model="llama2-70b-interactive",
+    *_pair(
+        Facts(
+            "llama2-70b-99",
+            checker_model="llama2-70b-99",
+            loadgen_model="llama2-70b",
+            task="LLM question answering",
+            dataset="OpenOrca (GPT-4 subset)",
+            reference_model="Llama 2 70B Chat",
+            variant="99",
+            loadgen_interactive_model="llama2-70b-interactive",
+            llm=True,
+            units=_LLM_UNITS,
+        ),
         aliases=("llama2-70b", "llama2"),
     ),
-    Facts(
-        "llama2-70b-99.9",
-        checker_model="llama2-70b-99.9",
-        loadgen_model="llama2-70b",
-        task="LLM question answering",
-        dataset="OpenOrca (GPT-4 subset)",
-        reference_model="Llama 2 70B Chat",
-        variant="99.9",
-        loadgen_interactive_model="llama2-70b-interactive",
-    ),
     # v5.0 only: the Interactive latency bounds were a separate benchmark then
-    Facts(
-        "llama2-70b-interactive-99",
-        checker_model="llama2-70b-interactive-99",
-        loadgen_model="llama2-70b-interactive",
-        task="LLM question answering (interactive latency)",
-        dataset="OpenOrca (GPT-4 subset)",
-        reference_model="Llama 2 70B Chat",
-        variant="99",
+    *_pair(
+        Facts(
+            "llama2-70b-interactive-99",
+            checker_model="llama2-70b-interactive-99",
+            loadgen_model="llama2-70b-interactive",
+            task="LLM question answering (interactive latency)",
+            dataset="OpenOrca (GPT-4 subset)",
+            reference_model="Llama 2 70B Chat",
+            variant="99",
+            llm=True,
+        ),
         aliases=("llama2-70b-interactive",),
-    ),
-    Facts(
-        "llama2-70b-interactive-99.9",
-        checker_model="llama2-70b-interactive-99.9",
-        loadgen_model="llama2-70b-interactive",
-        task="LLM question answering (interactive latency)",
-        dataset="OpenOrca (GPT-4 subset)",
-        reference_model="Llama 2 70B Chat",
-        variant="99.9",
     ),
     Facts(
         "stable-diffusion-xl",
@@ -192,24 +192,17 @@ FACTS: Mapping[str, Facts] = _facts(
         reference_model="Stable Diffusion XL 1.0 base",
         aliases=("sdxl",),
     ),
-    Facts(
-        "dlrm-v2-99",
-        checker_model="dlrm-v2-99",
-        loadgen_model="dlrm-v2",
-        task="recommendation",
-        dataset="Criteo 1TB Click Logs (multi-hot, day 23)",
-        reference_model="DLRM-DCNv2",
-        variant="99",
+    *_pair(
+        Facts(
+            "dlrm-v2-99",
+            checker_model="dlrm-v2-99",
+            loadgen_model="dlrm-v2",
+            task="recommendation",
+            dataset="Criteo 1TB Click Logs (multi-hot, day 23)",
+            reference_model="DLRM-DCNv2",
+            variant="99",
+        ),
         aliases=("dlrm-v2", "dlrm"),
-    ),
-    Facts(
-        "dlrm-v2-99.9",
-        checker_model="dlrm-v2-99.9",
-        loadgen_model="dlrm-v2",
-        task="recommendation",
-        dataset="Criteo 1TB Click Logs (multi-hot, day 23)",
-        reference_model="DLRM-DCNv2",
-        variant="99.9",
     ),
     Facts(
         "llama3.1-8b",
@@ -220,6 +213,9 @@ FACTS: Mapping[str, Facts] = _facts(
         reference_model="Llama 3.1 8B Instruct",
         loadgen_interactive_model="llama3_1-8b-interactive",
         aliases=("llama3_1-8b",),
+        llm=True,
+        endpoints_allowed=True,
+        units=_LLM_UNITS,
     ),
     Facts(
         "llama3.1-8b-edge",
@@ -229,6 +225,9 @@ FACTS: Mapping[str, Facts] = _facts(
         dataset="CNN-DailyMail v3.0.0 validation (5,000-sample subset)",
         reference_model="Llama 3.1 8B Instruct",
         aliases=("llama3_1-8b-edge",),
+        llm=True,
+        endpoints_allowed=True,
+        units={OFFLINE: _TOKENS},
     ),
     Facts(
         "mixtral-8x7b",
@@ -238,6 +237,8 @@ FACTS: Mapping[str, Facts] = _facts(
         dataset="OpenOrca + GSM8K + MBXP",
         reference_model="Mixtral 8x7B Instruct v0.1",
         aliases=("mixtral",),
+        llm=True,
+        units=_LLM_UNITS,
     ),
     Facts(
         "llama3.1-405b",
@@ -248,6 +249,8 @@ FACTS: Mapping[str, Facts] = _facts(
         reference_model="Llama 3.1 405B Instruct",
         loadgen_interactive_model="llama3_1-405b-interactive",
         aliases=("llama3_1-405b",),
+        llm=True,
+        units=_LLM_UNITS,
     ),
     Facts(
         "rgat",
@@ -273,6 +276,9 @@ FACTS: Mapping[str, Facts] = _facts(
         dataset="AIME, MATH500, GPQA, MMLU-Pro, LiveCodeBench mix",
         reference_model="DeepSeek-R1",
         loadgen_interactive_model="deepseek-r1-interactive",
+        llm=True,
+        endpoints_allowed=True,
+        units=_LLM_UNITS,
     ),
     Facts(
         "whisper",
@@ -290,6 +296,9 @@ FACTS: Mapping[str, Facts] = _facts(
         dataset="AIME, GPQA, LiveCodeBench mix",
         reference_model="gpt-oss-120b",
         loadgen_interactive_model="gpt-oss-120b-interactive",
+        llm=True,
+        endpoints_allowed=True,
+        units=_LLM_UNITS,
     ),
     Facts(
         "wan-2.2-t2v-a14b",
@@ -299,6 +308,8 @@ FACTS: Mapping[str, Facts] = _facts(
         dataset="VBench prompts",
         reference_model="Wan2.2-T2V-A14B",
         aliases=("wan-2.2",),
+        endpoints_allowed=True,
+        units={SS: "Latency (s)"},
     ),
     Facts(
         "qwen3-vl-235b-a22b",
@@ -308,6 +319,17 @@ FACTS: Mapping[str, Facts] = _facts(
         dataset="the reference implementation's image + text set (48,289 samples)",
         reference_model="Qwen3-VL-235B-A22B",
         aliases=("qwen3-vl",),
+        endpoints_allowed=True,
+    ),
+    Facts(
+        "qwen3.6-27b",
+        checker_model="qwen3.6-27b",
+        loadgen_model="qwen3.6-27b",
+        task="vision-language model on an edge system (mAP-scored)",
+        dataset="the reference implementation's set (995 samples)",
+        reference_model="Qwen3.6-27B",
+        aliases=("qwen3.6",),
+        endpoints_allowed=True,
     ),
     Facts(
         "dlrm-v3",
@@ -336,11 +358,28 @@ FACTS: Mapping[str, Facts] = _facts(
         variant="99",
         aliases=("yolo",),
     ),
+    Facts(
+        "e2e-rag-qna",
+        checker_model="e2e-rag-qna",
+        loadgen_model="e2e-rag-qna",
+        task="end-to-end retrieval-augmented generation: question answering",
+        dataset="the reference implementation's 824 questions",
+        reference_model="the e2e RAG reference pipeline",
+        units={OFFLINE: "Tasks/s"},
+    ),
+    Facts(
+        "e2e-rag-db",
+        checker_model="e2e-rag-db",
+        loadgen_model="e2e-rag-db",
+        task="end-to-end retrieval-augmented generation: database ingestion",
+        dataset="the reference implementation's 2,515 documents",
+        reference_model="the e2e RAG reference pipeline",
+    ),
 )
 
 
 def acc(
-    metric: str, reference: float, fraction: float, upper_limit: float | None = None
+    metric: str, reference: float | None, fraction: float = 1.0, upper_limit: float | None = None
 ) -> AccuracyTarget:
     """One accuracy gate, written as the checker writes it: ``reference * fraction``."""
     return AccuracyTarget(
@@ -348,109 +387,196 @@ def acc(
     )
 
 
-def _ordered(scenarios: tuple[Scenario, ...]) -> tuple[Scenario, ...]:
-    return tuple(s for s in SCENARIO_ORDER if s in scenarios)
+@dataclass(frozen=True)
+class Spec:
+    """One benchmark's numbers in one round, in the vocabulary of the checker's tables.
+
+    ``edge`` / ``datacenter`` / ``datacenter_edge`` are "required-scenarios-edge",
+    "-datacenter" and "-datacenter-edge"; None where the table has no entry (the checker does
+    not accept the benchmark for that system type). Latency, TTFT and TPOT bounds are in
+    milliseconds (the checker stores nanoseconds).
+    """
+
+    accuracy: tuple[AccuracyTarget, ...]
+    dataset_size: int
+    performance_sample_count: int
+    min_queries: Mapping[Scenario, int]
+    edge: tuple[Scenario, ...] | None = None
+    datacenter: tuple[Scenario, ...] | None = None
+    datacenter_edge: tuple[Scenario, ...] | None = None
+    optional_edge: tuple[Scenario, ...] = ()
+    optional_datacenter: tuple[Scenario, ...] = ()
+    optional_datacenter_edge: tuple[Scenario, ...] = ()
+    #: "latency-constraint"
+    latency_ms: Mapping[Scenario, int] = field(default_factory=dict)
+    #: LLM_LATENCY_LIMITS
+    ttft_ms: Mapping[Scenario, int] = field(default_factory=dict)
+    tpot_ms: Mapping[Scenario, int] = field(default_factory=dict)
+    #: the models_TEST0x lists that name the benchmark
+    compliance: tuple[str, ...] = ()
+    #: OFFLINE_MIN_SPQ_SINCE_V4
+    offline_min_samples: int | None = None
+    #: "accuracy-sample-count" (None: the data set)
+    accuracy_sample_count: int | None = None
+    accuracy_sample_count_by_scenario: Mapping[Scenario, int] = field(default_factory=dict)
+    #: "accuracy-target" of the scenarios that have their own
+    accuracy_by_scenario: Mapping[Scenario, tuple[AccuracyTarget, ...]] = field(
+        default_factory=dict
+    )
+    #: "accuracy-delta-perc" (the rest: 1% for "-99" names, 0.1% for "-99.9" ones)
+    compliance_delta_percent: Mapping[str, float] = field(default_factory=dict)
+    #: RESULT_FIELD_BENCHMARK_OVERWRITE
+    result_keys: Mapping[Scenario, str] = field(default_factory=dict)
+    #: REQUIRED_ACC_BENCHMARK
+    accuracy_extra_files: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: None: the benchmark's fact (get_llm_models); a round may differ
+    llm: bool | None = None
+    equal_issue: bool = False
+    single_pass: bool = False
 
 
-def bench(
-    name: str,
+def stricter(spec: Spec) -> Spec:
+    """The "-99.9" twin of a "-99" spec: the gates at 99% of the reference move to 99.9%.
+
+    The checker's tables repeat each pair in full; gates with another fraction (tokens per
+    sample at 90%, absolute bounds) are the same for both.
+    """
+
+    def up(targets: tuple[AccuracyTarget, ...]) -> tuple[AccuracyTarget, ...]:
+        return tuple(replace(t, fraction=0.999) if t.fraction == 0.99 else t for t in targets)
+
+    return replace(
+        spec,
+        accuracy=up(spec.accuracy),
+        accuracy_by_scenario={s: up(t) for s, t in spec.accuracy_by_scenario.items()},
+    )
+
+
+def pair(name: str, spec: Spec) -> dict[str, Spec]:
+    """A "-99" benchmark and its "-99.9" twin, as two entries of a round's specs."""
+    return {name: spec, f"{name}.9": stricter(spec)}
+
+
+def derive(
+    previous: Mapping[str, Spec],
     *,
-    accuracy: tuple[AccuracyTarget, ...],
-    dataset_size: int,
-    performance_sample_count: int,
-    min_queries: Mapping[Scenario, int],
-    edge: tuple[Scenario, ...] | None = None,
-    datacenter: tuple[Scenario, ...] | None = None,
-    datacenter_edge: tuple[Scenario, ...] = (),
-    optional_datacenter: tuple[Scenario, ...] = (),
-    optional_edge: tuple[Scenario, ...] = (),
-    optional_datacenter_edge: tuple[Scenario, ...] = (),
-    server_latency_ms: int | None = None,
-    ttft_ms: Mapping[Scenario, int] | None = None,
-    tpot_ms: Mapping[Scenario, int] | None = None,
-    compliance: tuple[str, ...] = (),
-    offline_min_samples: int | None = None,
-    accuracy_sample_count: int | None = None,
-    compliance_delta_percent: Mapping[str, float] | None = None,
-    source: str = "",
-) -> Benchmark:
-    """One benchmark of one round: the facts above plus the round's numbers.
+    drop: Iterable[str] = (),
+    change: Mapping[str, Mapping[str, object]] | None = None,
+    add: Mapping[str, Spec] | None = None,
+) -> Mapping[str, Spec]:
+    """A round as the round before it plus its changes.
 
-    ``edge`` / ``datacenter`` are the checker's required-scenarios tables; ``None`` means the
-    checker does not accept the benchmark in that category. On edge, MultiStream may be inferred
-    from SingleStream and Offline from SingleStream (inference_rules.adoc, "Edge submitters are
-    allowed to infer ..."), so ``inferable_from`` is derived from the edge scenarios.
+    ``drop`` the benchmarks the round's "models" list no longer names, ``change`` fields of
+    the ones that stay (by :class:`Spec` field name), ``add`` the new ones. Raises KeyError or
+    TypeError at import for a name that does not exist, so a typo cannot pass silently.
+    """
+    specs = dict(previous)
+    for name in drop:
+        del specs[name]
+    for name, fields in (change or {}).items():
+        specs[name] = replace(specs[name], **fields)  # type: ignore[arg-type]
+    for name, spec in (add or {}).items():
+        if name in specs:
+            raise KeyError(f"{name} is already in the round; change it instead")
+        specs[name] = spec
+    return MappingProxyType(specs)
+
+
+def _ordered(scenarios: Iterable[Scenario]) -> tuple[Scenario, ...]:
+    chosen = set(scenarios)
+    return tuple(s for s in SCENARIO_ORDER if s in chosen)
+
+
+def _ns(table: Mapping[Scenario, int]) -> Mapping[Scenario, int]:
+    return MappingProxyType({s: v * MS_TO_NS for s, v in table.items()})
+
+
+def _default_delta(checker_model: str) -> float:
+    # the checker's get_delta_perc: 0.1% where the name holds "99.9", else 1%
+    return 0.1 if "99.9" in checker_model else 1.0
+
+
+def build_one(
+    name: str, spec: Spec, *, result_keys: Mapping[Scenario, str], source: str
+) -> Benchmark:
+    """One benchmark of one round: its facts plus the round's numbers.
+
+    On edge, MultiStream may be inferred from SingleStream and Offline from SingleStream
+    (inference_rules.adoc, "Edge submitters are allowed to infer ..."), so ``inferable_from``
+    is derived from the edge scenarios.
     """
     facts = FACTS[name]
     required: dict[Category, tuple[Scenario, ...]] = {}
     optional: dict[Category, tuple[Scenario, ...]] = {}
-    if edge is not None:
-        required[Category.EDGE] = _ordered(edge)
-        optional[Category.EDGE] = _ordered(optional_edge)
-    if datacenter is not None:
-        required[Category.DATACENTER] = _ordered(datacenter)
-        optional[Category.DATACENTER] = _ordered(optional_datacenter)
+    if spec.edge is not None:
+        required[Category.EDGE] = _ordered(spec.edge)
+        optional[Category.EDGE] = _ordered(spec.optional_edge)
+    if spec.datacenter is not None:
+        required[Category.DATACENTER] = _ordered(spec.datacenter)
+        optional[Category.DATACENTER] = _ordered(spec.optional_datacenter)
     inferable: dict[Scenario, Scenario] = {}
-    if edge is not None and SS in edge:
+    if spec.edge is not None and SS in spec.edge:
         for target in (MS, OFFLINE):
-            if target in edge:
+            if target in spec.edge:
                 inferable[target] = SS
-    latency: dict[Scenario, int] = {}
-    if server_latency_ms is not None:
-        latency[SERVER] = server_latency_ms * MS_TO_NS
-    if facts.variant in ("99", "99.9"):
-        # the checker's get_delta_perc: 1% for "-99" models, 0.1% for "-99.9" ones
-        default_delta = {"99": 1.0, "99.9": 0.1}[facts.variant]
-    else:
-        default_delta = 1.0
-    delta = {t.metric: default_delta for t in accuracy}
-    delta.update(compliance_delta_percent or {})
+    # the metrics TEST01 compares (those with a lower bound)
+    metrics = {t.metric for t in spec.accuracy if t.reference is not None}
+    for targets in spec.accuracy_by_scenario.values():
+        metrics.update(t.metric for t in targets if t.reference is not None)
+    delta = {m: _default_delta(facts.checker_model) for m in sorted(metrics)}
+    delta.update(spec.compliance_delta_percent)
+    offers_interactive = any(
+        INTERACTIVE in v
+        for v in (spec.optional_edge, spec.optional_datacenter, spec.optional_datacenter_edge)
+    )
     return Benchmark(
         name=facts.name,
         checker_model=facts.checker_model,
         loadgen_model=facts.loadgen_model,
         task=facts.task,
         dataset=facts.dataset,
-        dataset_size=dataset_size,
+        dataset_size=spec.dataset_size,
         reference_model=facts.reference_model,
-        accuracy=accuracy,
+        accuracy=spec.accuracy,
         required_scenarios=MappingProxyType(required),
         optional_scenarios=MappingProxyType(optional),
-        performance_sample_count=performance_sample_count,
-        min_queries=MappingProxyType(dict(min_queries)),
-        latency_bound_ns=MappingProxyType(latency),
-        ttft_ns=MappingProxyType({s: v * MS_TO_NS for s, v in (ttft_ms or {}).items()}),
-        tpot_ns=MappingProxyType({s: v * MS_TO_NS for s, v in (tpot_ms or {}).items()}),
-        compliance_tests=compliance,
+        performance_sample_count=spec.performance_sample_count,
+        min_queries=MappingProxyType(dict(spec.min_queries)),
+        latency_bound_ns=_ns(spec.latency_ms),
+        ttft_ns=_ns(spec.ttft_ms),
+        tpot_ns=_ns(spec.tpot_ms),
+        compliance_tests=spec.compliance,
         inferable_from=MappingProxyType(inferable),
-        accuracy_sample_count=accuracy_sample_count,
+        accuracy_sample_count=spec.accuracy_sample_count,
         variant=facts.variant,
         harness_task=facts.harness_task,
-        offline_min_samples=offline_min_samples,
-        required_scenarios_datacenter_edge=_ordered(datacenter_edge),
-        optional_scenarios_datacenter_edge=_ordered(optional_datacenter_edge),
+        offline_min_samples=spec.offline_min_samples,
+        required_scenarios_datacenter_edge=_ordered(spec.datacenter_edge or ()),
+        optional_scenarios_datacenter_edge=_ordered(spec.optional_datacenter_edge),
         # LoadGen runs Interactive as Server under its own key, where the round offers it
-        loadgen_interactive_model=(
-            facts.loadgen_interactive_model
-            if any(INTERACTIVE in v for v in (*optional.values(), optional_datacenter_edge))
-            else None
-        ),
+        loadgen_interactive_model=facts.loadgen_interactive_model if offers_interactive else None,
         aliases=facts.aliases,
         compliance_delta_percent=MappingProxyType(delta),
+        accuracy_by_scenario=MappingProxyType(dict(spec.accuracy_by_scenario)),
+        accuracy_sample_count_by_scenario=MappingProxyType(
+            dict(spec.accuracy_sample_count_by_scenario)
+        ),
+        result_keys=MappingProxyType({**result_keys, **spec.result_keys}),
+        units=MappingProxyType({**DEFAULT_UNITS, **facts.units}),
+        accuracy_extra_files=MappingProxyType(dict(spec.accuracy_extra_files)),
+        llm=facts.llm if spec.llm is None else spec.llm,
+        endpoints_allowed=facts.endpoints_allowed,
+        equal_issue=spec.equal_issue,
+        single_pass=spec.single_pass,
         source=source,
     )
 
 
-def bench_99_pair(name: str, **numbers: Any) -> tuple[Benchmark, Benchmark]:
-    """A "-99" benchmark and its "-99.9" twin.
-
-    The checker's tables repeat the pair in full; the twin differs only in its name and in
-    the accuracy gates that sit at 99% of the reference, which sit at 99.9% for it (gates with
-    another fraction, such as tokens per sample at 90%, are the same for both).
-    """
-    accuracy: tuple[AccuracyTarget, ...] = numbers.pop("accuracy")
-    stricter = tuple(replace(t, fraction=0.999) if t.fraction == 0.99 else t for t in accuracy)
-    return (
-        bench(name, accuracy=accuracy, **numbers),
-        bench(f"{name}.9", accuracy=stricter, **numbers),
+def build(
+    specs: Mapping[str, Spec], *, result_keys: Mapping[Scenario, str], source: str
+) -> tuple[Benchmark, ...]:
+    """Every benchmark of a round, in the order of its specs."""
+    return tuple(
+        build_one(name, spec, result_keys=result_keys, source=source)
+        for name, spec in specs.items()
     )

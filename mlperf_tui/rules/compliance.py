@@ -5,15 +5,13 @@ A compliance run is an ordinary performance run with an ``audit.config`` beside 
 the file and changes its behaviour (TEST01 logs a sample of responses in performance mode,
 TEST04 issues the same sample again and again, TEST06 checks LLM output consistency, ...).
 
-Sources (mlcommons/inference):
-- TEST01: ``compliance/TEST01/<model>/audit.config`` (older trees: ``compliance/nvidia/TEST01``).
-  Every TEST01 file is the same three keys; only ``accuracy_log_sampling_target`` differs per
-  benchmark. Read from the stored copies: stable-diffusion-xl 128, pointpainting 256,
-  dlrm-v2 4096, yolo 64, ssd-small 1024. resnet50's file is not in the stored copies; 256 is
-  the value of ``compliance/nvidia/TEST01/resnet50/audit.config`` as published since v0.7
-  (NOT re-verified against a stored copy here).
+Sources: mlcommons/inference b66003e, ``compliance/``:
+- TEST01: ``compliance/TEST01/<folder>/audit.config``. Every TEST01 file is the same three
+  keys; only ``accuracy_log_sampling_target`` differs per benchmark (the folder is LoadGen's
+  model key, but for GPT-J, whose folder is ``gpt-j``).
 - TEST04: ``compliance/TEST04/audit.config`` (one file for every benchmark).
 - TEST06: ``compliance/TEST06/audit.config``.
+TEST07, TEST08 and TEST09 are not carried: no built-in harness runs a benchmark that needs them.
 """
 
 from __future__ import annotations
@@ -46,21 +44,37 @@ RELAXED_SCORE_LIMIT: Mapping[str, float] = MappingProxyType(
 #: the accuracy-log seed every TEST01 / TEST06 audit.config uses
 ACCURACY_LOG_RNG_SEED = 720381539243781796
 
-#: TEST01 ``accuracy_log_sampling_target`` per LoadGen model key (see the module docstring)
+#: TEST01 ``accuracy_log_sampling_target`` per folder of compliance/TEST01
 TEST01_SAMPLING_TARGET: Mapping[str, int] = MappingProxyType(
     {
-        "resnet50": 256,
-        "stable-diffusion-xl": 128,
-        "pointpainting": 256,
+        "3d-unet": 64,
+        "bert": 4096,
         "dlrm-v2": 4096,
+        "gpt-j": 4096,
+        "pointpainting": 256,
+        "resnet50": 4096,
+        "retinanet": 256,
+        "rgat": 4096,
+        "rnnt": 4096,
+        "stable-diffusion-xl": 128,
+        "wan-2.2-t2v-a14b": 50,
+        "whisper": 4096,
         "yolo": 64,
     }
 )
 
+#: compliance/TEST01 folders named otherwise than LoadGen's model key
+_TEST01_FOLDER: Mapping[str, str] = MappingProxyType({"gptj": "gpt-j"})
+
+
+def test01_folder(loadgen_model: str) -> str:
+    """The compliance/TEST01 folder of a LoadGen model key."""
+    return _TEST01_FOLDER.get(loadgen_model, loadgen_model)
+
 
 def test01_audit_config(loadgen_model: str) -> str | None:
     """TEST01's audit.config for a LoadGen model key, or None when we do not have its file."""
-    target = TEST01_SAMPLING_TARGET.get(loadgen_model)
+    target = TEST01_SAMPLING_TARGET.get(test01_folder(loadgen_model))
     if target is None:
         return None
     return (
@@ -85,8 +99,8 @@ TEST04_AUDIT_CONFIG: str = (
     _HEADER
     + "".join(_test04_block(s) for s in ("MultiStream", "Offline", "SingleStream", "Server"))
     + "stable-diffusion-xl.Offline.min_query_count = 500\n"
-    + "wan2.2-t2v-14b.Offline.min_query_count = 20\n"
-    + "wan2.2-t2v-14b.SingleStream.min_query_count = 20\n"
+    + "wan-2.2-t2v-a14b.Offline.min_query_count = 20\n"
+    + "wan-2.2-t2v-a14b.SingleStream.min_query_count = 20\n"
     + "# You can optionally set the target qps to match the expected query count \n"
     + "# in the min duration with the min_query_count. But take into account you\n"
     + "# system expected qps, the min duration for this test is 10 minutes\n"

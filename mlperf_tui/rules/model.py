@@ -28,6 +28,8 @@ class Category(StrEnum):
 class Division(StrEnum):
     CLOSED = "closed"
     OPEN = "open"
+    #: LoadGen over the network (the checker's VALID_DIVISIONS); closed rules, network SUT
+    NETWORK = "network"
 
 
 class Mode(StrEnum):
@@ -44,21 +46,40 @@ class Execution(StrEnum):
 
 @dataclass(frozen=True)
 class AccuracyTarget:
-    """One accuracy metric's gate: the run must reach ``threshold`` (and stay <= upper_limit)."""
+    """One accuracy metric's gate.
+
+    The run must reach ``threshold`` (``reference * fraction``) where the checker sets a lower
+    bound, and stay at or below ``upper_limit`` where it sets one. ``reference`` is None for a
+    metric the checker bounds from above only (gpt-oss-120b's tokens per sample).
+    """
 
     metric: str  # the checker's metric name: "acc", "mAP", "F1", "ROUGE1", ...
-    reference: float  # the FP32 reference score
-    fraction: float  # 0.99 / 0.999 / 0.95; 1.0 where the rules give an absolute bound
+    reference: float | None  # the FP32 reference score; None: no lower bound
+    fraction: float = 1.0  # 0.99 / 0.999 / 0.95; 1.0 where the rules give an absolute bound
     upper_limit: float | None = None  # where the rules set one (tokens per sample, FID, ...)
 
     @property
-    def threshold(self) -> float:
-        return self.reference * self.fraction
+    def threshold(self) -> float | None:
+        """The lower bound the checker compares with, or None where it has none."""
+        return None if self.reference is None else self.reference * self.fraction
+
+    def describe(self) -> str:
+        """The gate in words: "acc >= 75.6954 (99% of 76.46)", "FID_SCORE <= 23.95"."""
+        parts = []
+        if self.threshold is not None:
+            text = f"{self.metric} >= {self.threshold:.6g}"
+            if self.fraction != 1.0:
+                text += f" ({self.fraction * 100:g}% of {self.reference:g})"
+            parts.append(text)
+        if self.upper_limit is not None:
+            bound = f"<= {self.upper_limit:.6g}"
+            parts.append(bound if parts else f"{self.metric} {bound}")
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True)
 class Benchmark:
-    """One benchmark in one round."""
+    """One benchmark in one round: what it is, and the round's numbers for it."""
 
     name: str  # our id, as a user types it: "resnet50", "bert-99", "3d-unet-99.9"
     checker_model: str  # the official checker's model name: "resnet"
@@ -67,14 +88,18 @@ class Benchmark:
     dataset: str  # "ImageNet 2012 validation"
     dataset_size: int  # samples in the accuracy data set
     reference_model: str  # "ResNet50-v1.5"
+    #: the accuracy gates of every scenario without its own (the checker's "accuracy-target"
+    #: with "accuracy-upper-limit" folded in)
     accuracy: tuple[AccuracyTarget, ...]
+    #: the checker's "required-scenarios-edge" / "-datacenter" tables; a category missing here
+    #: is one the checker does not accept the benchmark in
     required_scenarios: Mapping[Category, tuple[Scenario, ...]]
     #: scenarios a category may add beyond the required ones (the "Server or Interactive" choice)
     optional_scenarios: Mapping[Category, tuple[Scenario, ...]]
     performance_sample_count: int
     #: minimum query count per scenario (the checker's "min-queries")
     min_queries: Mapping[Scenario, int]
-    #: Server latency bound (and Interactive where the rules set one), nanoseconds
+    #: the checker's "latency-constraint" per scenario (Server; Interactive where set), ns
     latency_bound_ns: Mapping[Scenario, int] = field(default_factory=dict)
     #: time-to-first-token / time-per-output-token bounds for LLMs, nanoseconds, per scenario
     ttft_ns: Mapping[Scenario, int] = field(default_factory=dict)
@@ -93,6 +118,7 @@ class Benchmark:
     #: LoadGen's ``<model>.Offline.min_query_count``)
     offline_min_samples: int | None = None
     #: the checker's "datacenter,edge" tables: a system submitted in both categories at once
+    #: (() where the checker's table has no entry: not submittable as "datacenter,edge")
     required_scenarios_datacenter_edge: tuple[Scenario, ...] = ()
     optional_scenarios_datacenter_edge: tuple[Scenario, ...] = ()
     #: LoadGen key used for the Interactive scenario (LoadGen runs it as Server with this key)
@@ -101,6 +127,28 @@ class Benchmark:
     aliases: tuple[str, ...] = ()
     #: TEST01 / TEST04 accuracy tolerance in percent (the checker's get_delta_perc), per metric
     compliance_delta_percent: Mapping[str, float] = field(default_factory=dict)
+    #: scenarios with gates of their own (qwen3-vl's Interactive runs a smaller subset)
+    accuracy_by_scenario: Mapping[Scenario, tuple[AccuracyTarget, ...]] = field(
+        default_factory=dict
+    )
+    #: scenarios whose accuracy run covers another count than ``accuracy_sample_count``
+    accuracy_sample_count_by_scenario: Mapping[Scenario, int] = field(default_factory=dict)
+    #: the detail-log key the checker reads as the result, per LoadGen scenario
+    #: (RESULT_FIELD_NEW with RESULT_FIELD_BENCHMARK_OVERWRITE applied)
+    result_keys: Mapping[Scenario, str] = field(default_factory=dict)
+    #: the unit of that result, per scenario (UNIT_DICT with SPECIAL_UNIT_DICT applied)
+    units: Mapping[Scenario, str] = field(default_factory=dict)
+    #: folders of artefacts the accuracy/ folder must hold, with the file stems each needs
+    #: (the checker's REQUIRED_ACC_BENCHMARK: SDXL's 10 images, Wan's 10 videos)
+    accuracy_extra_files: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: an LLM: LoadGen must run with use_token_latencies, TTFT/TPOT are checked
+    llm: bool = False
+    #: may be submitted through the MLCommons endpoints tool (ENDPOINTS_ALLOWED_MODELS)
+    endpoints_allowed: bool = False
+    #: the closed division requires equal-issue mode (sample_concatenate_permutation)
+    equal_issue: bool = False
+    #: runs one fixed pass over the data set: no minimum duration (e2e-rag)
+    single_pass: bool = False
     #: where the numbers come from, and anything derived rather than copied
     source: str = ""
 
@@ -112,6 +160,32 @@ class Benchmark:
     @property
     def server_latency_ns(self) -> int | None:
         return self.latency_bound_ns.get(Scenario.SERVER)
+
+    def accuracy_for(self, scenario: Scenario | str | None = None) -> tuple[AccuracyTarget, ...]:
+        """The gates an accuracy run of ``scenario`` must pass (the checker's
+        ``get_accuracy_target`` with its upper limits)."""
+        if scenario is not None:
+            own = self.accuracy_by_scenario.get(Scenario(scenario))
+            if own is not None:
+                return own
+        return self.accuracy
+
+    def accuracy_samples(self, scenario: Scenario | str | None = None) -> int:
+        """The samples an accuracy run of ``scenario`` must cover (the checker's
+        ``get_accuracy_sample_count``: the data set unless the round says otherwise)."""
+        if scenario is not None:
+            own = self.accuracy_sample_count_by_scenario.get(Scenario(scenario))
+            if own is not None:
+                return own
+        return self.accuracy_sample_count or self.dataset_size
+
+    def all_scenarios(self) -> tuple[Scenario, ...]:
+        """Every scenario any of the round's tables lists for the benchmark."""
+        listed: set[Scenario] = set(self.required_scenarios_datacenter_edge)
+        listed.update(self.optional_scenarios_datacenter_edge)
+        for scenarios in (*self.required_scenarios.values(), *self.optional_scenarios.values()):
+            listed.update(scenarios)
+        return tuple(s for s in Scenario if s in listed)
 
 
 @dataclass(frozen=True)
@@ -130,7 +204,7 @@ class SystemField:
     description: str
     #: allowed values where the rules fix them (division, system_type, status, ...)
     allowed: tuple[str, ...] = ()
-    #: "str" or "int"; the checker expects strings for almost every field
+    #: "str" or "int": an "int" field holds a count (a JSON number or a string of digits)
     kind: str = "str"
 
 
@@ -148,7 +222,7 @@ class Round:
     max_accuracy_log_bytes: int
     system_fields: tuple[SystemField, ...]
     #: the divisions a submission may be made in
-    divisions: tuple[Division, ...] = (Division.CLOSED, Division.OPEN)
+    divisions: tuple[Division, ...] = (Division.CLOSED, Division.OPEN, Division.NETWORK)
     #: MultiStream: samples per query (LoadGen's ``*.MultiStream.samples_per_query``)
     multistream_samples_per_query: int = 8
     #: scenarios whose result LoadGen reports through early stopping (the checker's
@@ -160,7 +234,11 @@ class Round:
     )
     #: the largest file a submission package may hold (the checker's FILE_SIZE_LIMIT_MB)
     max_file_bytes: int = 50 * 1024 * 1024
+    #: the checker's "model_mapping": folder names it maps to one of its models
+    model_mapping: Mapping[str, str] = field(default_factory=dict)
+    #: TEST05's seeds (rounds before v5.0 ran TEST05 with other seeds)
+    test05_seeds: Seeds | None = None
+    #: whether the checker compares the accuracy run's sample count with the data set
+    checks_dataset_size: bool = True
     #: where the numbers come from; says so plainly when a round is derived, not copied
     source: str = ""
-    #: True for rounds kept only for the older benchmarks (not in ROUNDS)
-    legacy: bool = False

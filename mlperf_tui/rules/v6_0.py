@@ -1,412 +1,156 @@
-"""MLPerf Inference v6.0: the official submission checker's ``MODEL_CONFIG["v6.0"]``.
+"""MLPerf Inference v6.0: v5.1 plus the changes of ``MODEL_CONFIG["v6.0"]``.
 
-Every number below is copied from mlcommons/inference,
-tools/submission/submission_checker/constants.py (the stored copies at commits 9e3d1054 and
-001d64ca agree), written the way the checker writes it (``76.46 * 0.99``) so a reader can
-compare the two side by side. Names are the checker's tables:
+Source: mlcommons/inference b66003e, tools/submission/submission_checker/constants.py. v6.0
+added gpt-oss-120b, Wan 2.2, Qwen3-VL, DLRMv3 and YOLO with the new compliance tests TEST07,
+TEST08 and TEST09, retired DLRM-v2, took RetinaNet out of both suites (it stays submittable
+from a "datacenter,edge" system) and Stable Diffusion XL out of the datacenter suite, and moved
+the compliance folders beside the results (the "default" package layout).
 
-- ``edge`` / ``datacenter`` / ``datacenter_edge``: "required-scenarios-edge", "-datacenter",
-  "-datacenter-edge"; ``None`` where the checker's table has no entry, i.e. the checker does
-  not accept the benchmark for that system type (v6.0 retired ResNet50 and Stable Diffusion XL
-  from the datacenter suite and RetinaNet from both suites; it still accepts RetinaNet from a
-  system whose ``system_type`` is "datacenter,edge").
-- ``optional_*``: "optional-scenarios-*" (the "Server or Interactive" choice of the LLMs).
-- ``accuracy``: "accuracy-target" with "accuracy-upper-limit" folded in.
-- ``server_latency_ms``: "latency-constraint" (the checker stores nanoseconds).
-- ``ttft_ms`` / ``tpot_ms``: ``LLM_LATENCY_LIMITS`` (the same in every round).
-- ``offline_min_samples``: ``OFFLINE_MIN_SPQ_SINCE_V4``.
-- ``compliance``: "models_TEST01" / "_TEST04" / "_TEST06" / "_TEST07" / "_TEST08" / "_TEST09".
-
-dlrm-v2-99/99.9 keep accuracy, sample-count and TEST01 entries in the v6.0 table but are no
-longer in its "models" list nor in any required-scenarios table, so the checker rejects them in
-v6.0: they are not part of this round (use v5.1).
+One quirk, encoded by its effect: dlrm-v2 keeps entries in several of the round's tables but
+is in no "models" list and no required-scenarios table, so it is not part of this round.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from mlperf_tui.rules import v4_0, v5_1
 from mlperf_tui.rules.catalog import (
     INTERACTIVE,
     MS,
     OFFLINE,
     SERVER,
     SS,
+    Spec,
     acc,
-    bench,
-    bench_99_pair,
+    build,
+    derive,
 )
-from mlperf_tui.rules.model import Benchmark, Seeds
+from mlperf_tui.rules.model import Benchmark, Scenario, Seeds
 
 VERSION = "v6.0"
 
 SOURCE = (
-    "mlcommons/inference tools/submission/submission_checker/constants.py, "
-    'MODEL_CONFIG["v6.0"] (stored commit 9e3d1054)'
+    "mlcommons/inference b66003e, tools/submission/submission_checker/constants.py, "
+    'MODEL_CONFIG["v6.0"]'
 )
 
-#: MODEL_CONFIG["v6.0"]["seeds"]
 SEEDS = Seeds(
     qsl_rng_seed=2465351861681999779,
     sample_index_rng_seed=14276810075590677512,
     schedule_rng_seed=3936089224930324775,
 )
+TEST05_SEEDS: Seeds | None = None
 
-#: constants.py TEST_DURATION_MS
-MIN_DURATION_MS = 600_000
-#: constants.py OFFLINE_MIN_SPQ
-OFFLINE_MIN_SAMPLES = 24_576
-#: constants.py MAX_ACCURACY_LOG_SIZE
-MAX_ACCURACY_LOG_BYTES = 10 * 1024
+MIN_DURATION_MS = v5_1.MIN_DURATION_MS
+OFFLINE_MIN_SAMPLES = v5_1.OFFLINE_MIN_SAMPLES
+MAX_ACCURACY_LOG_BYTES = v5_1.MAX_ACCURACY_LOG_BYTES
+CHECKS_DATASET_SIZE = True
 
-# "min-queries" shapes that recur
-_IMAGE_QUERIES = {SS: 1024, MS: 270336, SERVER: 270336, OFFLINE: 1}
-_SS_OFFLINE_QUERIES = {SS: 1024, OFFLINE: 1}
-_LLM_QUERIES = {SS: 1024, SERVER: 270336, OFFLINE: 1}
-_SERVER_OFFLINE_QUERIES = {SERVER: 270336, OFFLINE: 1}
+RESULT_KEYS: Mapping[Scenario, str] = v5_1.RESULT_KEYS
 
-BENCHMARKS: tuple[Benchmark, ...] = (
-    bench(
-        "resnet50",
-        accuracy=(acc("acc", 76.46, 0.99),),
-        dataset_size=50000,
-        performance_sample_count=1024,
-        min_queries=_IMAGE_QUERIES,
-        edge=(SS, MS, OFFLINE),
-        datacenter=None,  # retired from the datacenter suite
-        datacenter_edge=(SS, MS, OFFLINE, SERVER),
-        server_latency_ms=15,
-        compliance=("TEST01", "TEST04"),
-        offline_min_samples=24576,
-        source=SOURCE,
-    ),
-    bench(
-        "retinanet",
-        accuracy=(acc("mAP", 37.55, 0.99),),
-        dataset_size=24781,
-        performance_sample_count=64,
-        min_queries=_IMAGE_QUERIES,
-        edge=None,  # not in required-scenarios-edge any more
-        datacenter=None,  # not in required-scenarios-datacenter any more
-        datacenter_edge=(SS, MS, OFFLINE, SERVER),
-        server_latency_ms=100,
-        compliance=("TEST01",),
-        offline_min_samples=24576,
-        source=SOURCE,
-    ),
-    *bench_99_pair(
-        "bert-99",
-        accuracy=(acc("F1", 90.874, 0.99),),
-        dataset_size=10833,
-        performance_sample_count=10833,
-        min_queries=_SS_OFFLINE_QUERIES,
-        edge=(SS, OFFLINE),
-        datacenter=None,
-        datacenter_edge=(SS, OFFLINE),
-        compliance=("TEST01",),
-        offline_min_samples=10833,
-        source=SOURCE,
-    ),
-    *bench_99_pair(
-        "3d-unet-99",
-        accuracy=(acc("DICE", 0.86170, 0.99),),
-        dataset_size=43,
-        performance_sample_count=43,
-        min_queries=_SS_OFFLINE_QUERIES,
-        edge=(SS, OFFLINE),
-        datacenter=(OFFLINE,),
-        datacenter_edge=(SS, OFFLINE),
-        compliance=("TEST01",),
-        offline_min_samples=43,
-        source=SOURCE,
-    ),
-    bench(
-        "llama3.1-8b",
-        accuracy=(
-            acc("ROUGE1", 38.7792, 0.99),
-            acc("ROUGE2", 15.9075, 0.99),
-            acc("ROUGEL", 24.4957, 0.99),
-            acc("ROUGELSUM", 35.793, 0.99),
-            acc("GEN_LEN", 8167644, 0.9, upper_limit=8167644 * 1.1),
-        ),
-        dataset_size=13368,
-        performance_sample_count=13368,
-        min_queries=_LLM_QUERIES,
-        edge=None,
-        datacenter=(OFFLINE,),
-        optional_datacenter=(INTERACTIVE, SERVER),
-        datacenter_edge=(OFFLINE,),
-        optional_datacenter_edge=(INTERACTIVE, SERVER),
-        server_latency_ms=20000,
-        ttft_ms={SERVER: 2000, INTERACTIVE: 500},
-        tpot_ms={SERVER: 100, INTERACTIVE: 30},
-        compliance=("TEST06",),
-        offline_min_samples=13368,
-        source=SOURCE,
-    ),
-    bench(
-        "llama3.1-8b-edge",
-        accuracy=(
-            acc("ROUGE1", 39.06, 0.99),
-            acc("ROUGE2", 16.1147, 0.99),
-            acc("ROUGEL", 24.6375, 0.99),
-            acc("ROUGELSUM", 36.124, 0.99),
-            acc("GEN_LEN", 3051113, 0.9, upper_limit=3051113 * 1.1),
-        ),
-        dataset_size=5000,
-        performance_sample_count=5000,
-        min_queries=_SS_OFFLINE_QUERIES,
-        edge=(SS, OFFLINE),
-        datacenter=None,
-        datacenter_edge=(SS, OFFLINE),
-        compliance=(),  # not in models_TEST06
-        offline_min_samples=5000,
-        source=SOURCE,
-    ),
-    *bench_99_pair(
-        "llama2-70b-99",
-        accuracy=(
-            acc("ROUGE1", 44.4312, 0.99),
-            acc("ROUGE2", 22.0352, 0.99),
-            acc("ROUGEL", 28.6162, 0.99),
-            acc("TOKENS_PER_SAMPLE", 294.45, 0.9, upper_limit=294.45 * 1.1),
-        ),
-        dataset_size=24576,
-        performance_sample_count=24576,
-        min_queries=_LLM_QUERIES,
-        edge=None,
-        datacenter=(OFFLINE,),
-        optional_datacenter=(INTERACTIVE, SERVER),
-        datacenter_edge=(OFFLINE,),
-        optional_datacenter_edge=(INTERACTIVE, SERVER),
-        server_latency_ms=20000,
-        ttft_ms={SERVER: 2000, INTERACTIVE: 450},
-        tpot_ms={SERVER: 200, INTERACTIVE: 40},
-        compliance=("TEST06",),
-        offline_min_samples=24576,
-        source=SOURCE,
-    ),
-    bench(
-        "stable-diffusion-xl",
-        accuracy=(
-            # absolute bounds: the run must land between the target and the upper limit
-            acc("CLIP_SCORE", 31.68631873, 1.0, upper_limit=31.81331801),
-            acc("FID_SCORE", 23.01085758, 1.0, upper_limit=23.95007626),
-        ),
-        dataset_size=5000,
-        performance_sample_count=5000,
-        min_queries=_LLM_QUERIES,
-        edge=(SS, OFFLINE),
-        datacenter=None,  # retired from the datacenter suite
-        datacenter_edge=(SS, OFFLINE, SERVER),
-        server_latency_ms=20000,
-        compliance=("TEST01", "TEST04"),
-        offline_min_samples=5000,
-        compliance_delta_percent={"CLIP_SCORE": 1, "FID_SCORE": 2},  # accuracy-delta-perc
-        source=SOURCE,
-    ),
-    bench(
-        "mixtral-8x7b",
-        accuracy=(
-            acc("ROUGE1", 45.5989, 0.99),
-            acc("ROUGE2", 23.3526, 0.99),
-            acc("ROUGEL", 30.4608, 0.99),
-            # the checker's lower bound uses 144.84, its upper bound 145.9
-            acc("TOKENS_PER_SAMPLE", 144.84, 0.9, upper_limit=145.9 * 1.1),
-            acc("gsm8k_accuracy", 73.66, 0.99),
-            acc("mbxp_accuracy", 60.16, 0.99),
-        ),
-        dataset_size=15000,
-        performance_sample_count=15000,
-        min_queries=_LLM_QUERIES,
-        edge=None,
-        datacenter=(SERVER, OFFLINE),
-        datacenter_edge=(SERVER, OFFLINE),
-        server_latency_ms=20000,
-        ttft_ms={SERVER: 2000},
-        tpot_ms={SERVER: 200},
-        compliance=("TEST06",),
-        offline_min_samples=15000,
-        source=SOURCE,
-    ),
-    bench(
-        "llama3.1-405b",
-        accuracy=(
-            acc("ROUGEL", 21.6666, 0.99),
-            acc("exact_match", 90.1335, 0.99),
-            acc("TOKENS_PER_SAMPLE", 684.68, 0.9, upper_limit=684.68 * 1.1),
-        ),
-        dataset_size=8313,
-        performance_sample_count=8313,
-        min_queries=_LLM_QUERIES,
-        edge=None,
-        datacenter=(OFFLINE,),
-        optional_datacenter=(INTERACTIVE, SERVER),
-        datacenter_edge=(OFFLINE,),
-        optional_datacenter_edge=(INTERACTIVE, SERVER),
-        server_latency_ms=60000,
-        ttft_ms={SERVER: 6000, INTERACTIVE: 4500},
-        tpot_ms={SERVER: 175, INTERACTIVE: 80},
-        compliance=("TEST06",),
-        offline_min_samples=8313,
-        source=SOURCE,
-    ),
-    bench(
-        "rgat",
-        accuracy=(acc("acc", 0.7286, 0.99),),
-        dataset_size=788379,
-        performance_sample_count=788379,
-        min_queries=_SS_OFFLINE_QUERIES,
-        edge=None,
-        datacenter=(OFFLINE,),
-        datacenter_edge=(OFFLINE,),
-        compliance=("TEST01",),
-        offline_min_samples=788379,
-        source=SOURCE,
-    ),
-    bench(
-        "pointpainting",
-        accuracy=(acc("mAP", 0.5425, 0.999),),
-        dataset_size=39987,
-        performance_sample_count=1024,
-        min_queries={SS: 1024},
-        edge=(SS,),
-        datacenter=None,
-        datacenter_edge=(SS,),
-        compliance=("TEST01", "TEST04"),
-        offline_min_samples=6636,
-        source=SOURCE,
-    ),
-    bench(
-        "deepseek-r1",
-        accuracy=(
-            acc("exact_match", 81.3582, 0.99),
-            acc("TOKENS_PER_SAMPLE", 3886.2274, 0.9, upper_limit=1.1 * 3886.2274),
-        ),
-        dataset_size=4388,
-        performance_sample_count=4388,
-        min_queries=_LLM_QUERIES,
-        edge=None,
-        datacenter=(OFFLINE,),
-        optional_datacenter=(INTERACTIVE, SERVER),
-        datacenter_edge=(OFFLINE,),
-        optional_datacenter_edge=(INTERACTIVE, SERVER),
-        server_latency_ms=60000,
-        ttft_ms={SERVER: 2000, INTERACTIVE: 1500},
-        tpot_ms={SERVER: 80, INTERACTIVE: 15},
-        compliance=("TEST06",),
-        offline_min_samples=4388,
-        source=SOURCE,
-    ),
-    bench(
-        "whisper",
-        # the checker gates accuracy = 100 - WER; reference WER 2.0671 %
-        accuracy=(acc("ACCURACY", 100.0 - 2.0671, 0.99),),
-        dataset_size=1633,
-        performance_sample_count=1633,
-        min_queries=_SS_OFFLINE_QUERIES,
-        edge=(OFFLINE,),
-        datacenter=(OFFLINE,),
-        datacenter_edge=(OFFLINE,),
-        compliance=("TEST01",),
-        offline_min_samples=1633,
-        source=SOURCE,
-    ),
-    bench(
-        "gpt-oss-120b",
-        accuracy=(
-            acc("exact_match", 83.13, 0.99),
-            # upper limit only (the checker marks it a placeholder): no lower bound
-            acc("TOKENS_PER_SAMPLE", 0.0, 1.0, upper_limit=1.1 * 9999),
-        ),
-        dataset_size=6396,
-        performance_sample_count=6396,
-        accuracy_sample_count=4395,
-        min_queries=_LLM_QUERIES,
-        edge=None,
-        datacenter=(OFFLINE,),
-        optional_datacenter=(INTERACTIVE, SERVER),
-        datacenter_edge=(OFFLINE,),
-        optional_datacenter_edge=(INTERACTIVE, SERVER),
-        server_latency_ms=60000,
-        ttft_ms={SERVER: 3000, INTERACTIVE: 2000},
-        tpot_ms={SERVER: 80, INTERACTIVE: 15},
-        compliance=("TEST07", "TEST09"),
-        offline_min_samples=6396,
-        source=SOURCE,
-    ),
-    bench(
-        "wan-2.2-t2v-a14b",
-        accuracy=(acc("vbench_score", 70.48, 0.99),),
-        dataset_size=248,
-        performance_sample_count=50,  # LoadGen's mlperf.conf says 248; the checker 50
-        accuracy_sample_count=248,
-        min_queries={SS: 50, OFFLINE: 1},
-        edge=None,
-        datacenter=(SS, OFFLINE),
-        datacenter_edge=(),  # absent from the checker's datacenter-edge table
-        compliance=("TEST04",),
-        offline_min_samples=50,
-        source=SOURCE,
-    ),
-    bench(
-        "qwen3-vl-235b-a22b",
-        # the checker marks this target a placeholder
-        accuracy=(acc("F1_HIERARCHICAL", 0.7903, 0.99),),
-        dataset_size=48289,
-        performance_sample_count=48289,
-        min_queries=_LLM_QUERIES,
-        edge=None,
-        datacenter=(SERVER, OFFLINE),
-        datacenter_edge=(OFFLINE,),
-        optional_datacenter_edge=(INTERACTIVE, SERVER),
-        # the checker's bound; LoadGen's mlperf.conf sets Server.target_latency = 12000 ms
-        server_latency_ms=60000,
-        compliance=(),
-        offline_min_samples=48289,
-        source=SOURCE,
-    ),
-    bench(
-        "dlrm-v3",
-        accuracy=(
-            acc("DLRM_NE", 0.86687, 0.999),
-            acc("DLRM_ACC", 0.69651, 0.999),
-            acc("DLRM_AUC", 0.78663, 0.999),
-        ),
-        dataset_size=349823,
-        performance_sample_count=349823,
-        min_queries=_SERVER_OFFLINE_QUERIES,
-        edge=None,
-        datacenter=(SERVER, OFFLINE),
-        datacenter_edge=(SERVER, OFFLINE),
-        # the checker's bound; LoadGen's mlperf.conf sets Server.target_latency = 80 ms
-        server_latency_ms=60000,
-        compliance=("TEST08",),
-        offline_min_samples=349823,
-        source=SOURCE,
-    ),
-    bench(
-        "yolo-95",
-        accuracy=(acc("mAP", 53.4, 0.95),),
+MODEL_MAPPING: Mapping[str, str] = v5_1.MODEL_MAPPING
+
+_TOKENS = {OFFLINE: "result_tokens_per_second", SERVER: "result_completed_tokens_per_second"}
+_SERVER_OR_INTERACTIVE = (INTERACTIVE, SERVER)
+
+
+def _yolo(fraction: float) -> Spec:
+    return Spec(
+        accuracy=(acc("mAP", 53.4, fraction),),
         dataset_size=1525,
         performance_sample_count=64,
         min_queries={SS: 1024, MS: 270336, OFFLINE: 1},
         edge=(SS, MS, OFFLINE),
-        datacenter=None,
         datacenter_edge=(SS, MS, OFFLINE),
         compliance=("TEST01",),
         offline_min_samples=1525,
-        source=SOURCE,
-    ),
-    bench(
-        "yolo-99",
-        accuracy=(acc("mAP", 53.4, 0.99),),
-        dataset_size=1525,
-        performance_sample_count=64,
-        min_queries={SS: 1024, MS: 270336, OFFLINE: 1},
-        edge=(SS, MS, OFFLINE),
-        datacenter=None,
-        datacenter_edge=(SS, MS, OFFLINE),
-        compliance=("TEST01",),
-        offline_min_samples=1525,
-        source=SOURCE,
-    ),
+    )
+
+
+#: REQUIRED_ACC_BENCHMARK["stable-diffusion-xl"]["v6.0"]
+SDXL_IMAGES = ("1311", "2476", "3644", "2188", "4114", "52", "388", "1195", "3427", "2289")
+
+SPECS: Mapping[str, Spec] = derive(
+    v5_1.SPECS,
+    drop=("dlrm-v2-99", "dlrm-v2-99.9"),
+    change={
+        "retinanet": dict(edge=None, datacenter=None),
+        "stable-diffusion-xl": dict(
+            datacenter=None,
+            accuracy_extra_files={"images": SDXL_IMAGES},
+        ),
+        "deepseek-r1": dict(
+            datacenter=(OFFLINE,),
+            datacenter_edge=(OFFLINE,),
+            optional_datacenter=_SERVER_OR_INTERACTIVE,
+            optional_datacenter_edge=_SERVER_OR_INTERACTIVE,
+        ),
+    },
+    add={
+        "gpt-oss-120b": Spec(
+            accuracy=(
+                acc("exact_match", 83.13, 0.99),
+                # an upper limit only: no lower bound on the tokens per sample
+                acc("TOKENS_PER_SAMPLE", None, upper_limit=1.1 * 9999),
+            ),
+            dataset_size=6396,
+            performance_sample_count=6396,
+            accuracy_sample_count=4395,
+            min_queries=v4_0.LLM_QUERIES,
+            datacenter=(OFFLINE,),
+            datacenter_edge=(OFFLINE,),
+            optional_datacenter=_SERVER_OR_INTERACTIVE,
+            optional_datacenter_edge=_SERVER_OR_INTERACTIVE,
+            latency_ms={SERVER: 60000},
+            ttft_ms={SERVER: 3000, INTERACTIVE: 2000},
+            tpot_ms={SERVER: 80, INTERACTIVE: 15},
+            compliance=("TEST07", "TEST09"),
+            offline_min_samples=6396,
+            result_keys=_TOKENS,
+        ),
+        "wan-2.2-t2v-a14b": Spec(
+            accuracy=(acc("vbench_score", 70.48, 0.99),),
+            dataset_size=248,
+            performance_sample_count=50,  # LoadGen's mlperf.conf says 248; the checker 50
+            accuracy_sample_count=248,
+            min_queries={SS: 50, OFFLINE: 1},
+            datacenter=(OFFLINE, SS),
+            compliance=("TEST04",),
+            offline_min_samples=50,
+            accuracy_extra_files={
+                "videos": ("130", "106", "84", "59", "12", "31", "86", "122", "233", "96")
+            },
+        ),
+        "qwen3-vl-235b-a22b": Spec(
+            accuracy=(acc("F1_HIERARCHICAL", 0.7903, 0.99),),
+            dataset_size=48289,
+            performance_sample_count=48289,
+            min_queries=v4_0.LLM_QUERIES,
+            datacenter=(SERVER, OFFLINE),
+            datacenter_edge=(OFFLINE,),
+            optional_datacenter_edge=_SERVER_OR_INTERACTIVE,
+            latency_ms={SERVER: 12000},
+            offline_min_samples=48289,
+        ),
+        "dlrm-v3": Spec(
+            accuracy=(
+                acc("DLRM_NE", 0.86687, 0.999),
+                acc("DLRM_ACC", 0.69651, 0.999),
+                acc("DLRM_AUC", 0.78663, 0.999),
+            ),
+            dataset_size=349823,
+            performance_sample_count=349823,
+            min_queries=v4_0.SERVER_OFFLINE_QUERIES,
+            datacenter=(SERVER, OFFLINE),
+            datacenter_edge=(OFFLINE, SERVER),
+            latency_ms={SERVER: 60000},
+            compliance=("TEST08",),
+            offline_min_samples=349823,
+        ),
+        "yolo-95": _yolo(0.95),
+        "yolo-99": _yolo(0.99),
+    },
 )
+
+BENCHMARKS: tuple[Benchmark, ...] = build(SPECS, result_keys=RESULT_KEYS, source=SOURCE)
