@@ -465,7 +465,12 @@ def _add_check(sub: Any) -> None:
     p.add_argument(
         "--official",
         metavar="PATH",
-        help="also run the official checker from this mlcommons/inference checkout",
+        help="also run the official checker from this mlcommons/inference checkout (its root)",
+    )
+    p.add_argument(
+        "--legacy",
+        action="store_true",
+        help="with --official: run the checkout's legacy submission_checker_old.py instead",
     )
     p.set_defaults(func=_cmd_check)
 
@@ -475,12 +480,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from mlperf_tui import rules
-    from mlperf_tui.validate import run_official_checker, to_json, validate
+    from mlperf_tui.errors import UsageError
+    from mlperf_tui.official import run_official_checker
+    from mlperf_tui.validate import to_json, validate
 
-    version = args.round or rules.DEFAULT_ROUND
+    version = rules.normalize_round(args.round or rules.DEFAULT_ROUND)
+    if args.legacy and not args.official:
+        raise UsageError("--legacy needs --official PATH", "add --official PATH_TO_CHECKOUT")
     findings = validate(Path(args.package), version=version)
     official = (
-        run_official_checker(args.package, args.official, version=version)
+        run_official_checker(args.package, args.official, version=version, legacy=args.legacy)
         if args.official
         else None
     )
@@ -491,8 +500,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         doc = json.loads(to_json(findings))
         if official is not None:
             doc["official"] = {
+                "checker": official.checker,
                 "ok": official.ok,
                 "returncode": official.returncode,
+                "crashed": official.crashed,
+                "crash": official.crash,
                 "summary": official.summary,
                 "errors": official.errors,
             }
@@ -520,12 +532,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
         f"{counts['notice']} notice(s)"
     )
     if official is not None:
-        mark = "[bold green]OK[/]" if official.ok else "[bold red]FAILED[/]"
-        console.print(
-            f"official checker: {mark} (exit {official.returncode}) {escape(official.summary)}"
-        )
+        if official.crashed:
+            mark = "[bold red]CRASHED[/]"
+            note = f"with {escape(official.crash)}; mlperf-tui's findings above still hold"
+        else:
+            mark = "[bold green]OK[/]" if official.ok else "[bold red]FAILED[/]"
+            note = escape(official.summary)
+        console.print(f"official {escape(official.checker)}: {mark} (exit {official.returncode})")
+        console.print(f"  {note}")
         for line in official.errors[:30]:
             console.print(f"  [dim]{escape(line)}[/dim]")
+        if len(official.errors) > 30:
+            console.print(f"  [dim]... {len(official.errors) - 30} more (--json shows all)[/dim]")
     return ExitCode.CHECK_FAILED if failed else ExitCode.OK
 
 

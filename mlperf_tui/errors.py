@@ -47,6 +47,13 @@ class MlperfTuiError(Exception):
         return f"{self.message}\n  fix: {self.fix}" if self.fix else self.message
 
 
+class UsageError(MlperfTuiError):
+    """Command-line options that do not go together."""
+
+    exit_code = ExitCode.USAGE
+    title = "Usage"
+
+
 class RulesError(MlperfTuiError):
     """An unknown round, benchmark, scenario or category."""
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import package_fixtures as fx
-import pytest
 
 from mlperf_tui.validate import CheckResult, errors, to_json, tree_complete, validate
 
@@ -387,33 +386,3 @@ def test_broken_trees_never_crash(pkg: Path) -> None:
             path.unlink()
     results = check(pkg)
     assert errors(results)
-
-
-def test_official_checker_runs_from_the_checkout(tmp_path: Path, good: dict[str, Path]) -> None:
-    from mlperf_tui.errors import PackageError
-    from mlperf_tui.validate import run_official_checker
-
-    with pytest.raises(PackageError, match="not an mlcommons/inference checkout"):
-        run_official_checker(good["test"], tmp_path)
-    # a stand-in for the user's checkout: records how it was started, answers like the checker
-    package_dir = tmp_path / "tools" / "submission" / "submission_checker"
-    package_dir.mkdir(parents=True)
-    (package_dir / "__init__.py").write_text("", encoding="utf-8")
-    (package_dir / "main.py").write_text(
-        "import json, os, sys\n"
-        "json.dump({'argv': sys.argv[1:], 'cwd': os.getcwd()}, open(os.environ['RECORD'], 'w'))\n"
-        "print('ERROR:main:closed/x has loadgen errors', file=sys.stderr)\n"
-        "print('INFO:main:SUMMARY: submission has errors', file=sys.stderr)\n"
-        "sys.exit(1)\n",
-        encoding="utf-8",
-    )
-    record = tmp_path / "record.json"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RECORD", str(record))
-        verdict = run_official_checker(good["test"], tmp_path, version="v6.1")
-    seen = json.loads(record.read_text())
-    assert seen["argv"] == ["--input", str(good["test"].resolve()), "--version", "v6.1"]
-    assert Path(seen["cwd"]) == (tmp_path / "tools" / "submission").resolve()
-    assert not verdict.ok and verdict.returncode == 1
-    assert verdict.summary.endswith("SUMMARY: submission has errors")
-    assert verdict.errors == ["ERROR:main:closed/x has loadgen errors"]
