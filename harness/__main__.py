@@ -4,6 +4,11 @@ Reports on stdout as JSON lines (harness.events); everything else goes to stderr
 0 the run finished (VALID or INVALID: see the result), 1 the run failed, 2 bad config or
 inputs (nothing was run), 130 cancelled with SIGINT.
 
+``python -m harness calibrate --config RUN.json [--budget-s S]`` times the run's model with the
+task's own inputs (one sample, then one batch of the configured size), without LoadGen, and
+prints one JSON line ``{"throughput": ..., "latency_s": ..., "batch_size": ...}`` (or
+``{"error": ..., "fix": ...}`` with exit code 2).
+
 One LoadGen test per process: LoadGen keeps global state, and a second ``FromConfig`` in one
 process spoils the run's log ("Multiple conf files are used").
 """
@@ -109,10 +114,28 @@ def _redirect_stdout() -> IO[str]:
     return os.fdopen(events_fd, "w", encoding="utf-8", buffering=1)
 
 
+def load_model(config: RunConfig) -> tuple[Any, Any, Any]:
+    """The run's task, backend and binding; HarnessError naming what does not fit."""
+    from harness.backends import load_backend
+    from harness.tasks import ModelBindingError, TaskError, get_task
+
+    try:
+        task = get_task(config.task)
+    except TaskError as e:
+        raise HarnessError(e.message, e.fix) from e
+    backend = load_backend(config.backend.name, config.model_path, config.backend)
+    try:
+        binding = task.bind(backend.inputs, backend.outputs, config.task_options)
+    except ModelBindingError as e:
+        raise ModelMismatchError(
+            f"{config.model_path.name} does not fit the {task.name} task: {e.message}", e.fix
+        ) from e
+    return task, backend, binding
+
+
 def run(config: RunConfig, writer: EventWriter) -> int:
     """The whole run; returns the exit code. Raises HarnessError for bad inputs."""
-    from harness.backends import load_backend
-    from harness.tasks import TaskError, get_task
+    from harness.tasks import TaskError
 
     out_dir = config.output_dir
     writer.start(config.benchmark, config.scenario, config.mode, str(out_dir))
@@ -124,23 +147,14 @@ def run(config: RunConfig, writer: EventWriter) -> int:
         ) from e
 
     writer.phase("loading_model", f"Loading {config.model_path.name}")
-    try:
-        task = get_task(config.task)
-    except TaskError as e:
-        raise HarnessError(e.message, e.fix) from e
-    backend = load_backend(config.backend.name, config.model_path, config.backend)
-    problems = task.check_io(backend.inputs, backend.outputs)
-    if problems:
-        raise ModelMismatchError(
-            f"{config.model_path.name} does not fit the {task.name} task: " + "; ".join(problems),
-            "use the model this benchmark prescribes (for resnet50: the MLCommons ResNet50 v1.5 "
-            "ONNX model, input input_tensor:0 [N,3,224,224] float32)",
-        )
-    print(f"harness: {backend.description}", file=sys.stderr)
+    task, backend, binding = load_model(config)
+    print(f"harness: {backend.description}; {binding.describe()}", file=sys.stderr)
 
     writer.phase("loading_dataset", f"Opening the data set in {config.dataset_path}")
     try:
-        dataset = task.open_dataset(config.dataset_path, config.cache_dir, config.dataset_count)
+        dataset = task.open_dataset(
+            config.dataset_path, config.cache_dir, config.dataset_count, binding
+        )
         if config.mode == "accuracy":
             # preprocess everything now (cached on disk), never inside LoadGen's test
             last = [0.0]
@@ -177,6 +191,7 @@ def run(config: RunConfig, writer: EventWriter) -> int:
         config.scenario,
         backend,
         task,
+        binding,
         dataset,
         state,
         config.backend.batch_size,
@@ -298,13 +313,58 @@ def cancel_when_parent_dies() -> None:
         os.kill(os.getpid(), signal.SIGINT)
 
 
+def calibrate(config: RunConfig, budget_s: float) -> dict[str, float]:
+    """Time the model with the task's own inputs: median latency of one sample, and the
+    throughput of one batch of ``config.backend.batch_size``, each within half the budget."""
+    task, backend, binding = load_model(config)
+    budget_ns = int(budget_s * 1e9 / 2)
+
+    def timed(n: int) -> float:
+        feeds = task.calibration_feeds(binding, n)
+        task.infer(backend, binding, feeds)  # warm-up
+        runs: list[int] = []
+        spent = 0
+        while spent < budget_ns and len(runs) < 200:
+            t0 = time.perf_counter_ns()
+            task.infer(backend, binding, feeds)
+            runs.append(time.perf_counter_ns() - t0)
+            spent += runs[-1]
+        runs.sort()
+        return runs[len(runs) // 2] / 1e9  # median seconds per call
+
+    latency = timed(1)
+    batch = max(1, config.backend.batch_size)
+    per_batch = timed(batch) if batch > 1 else latency
+    return {"throughput": batch / per_batch, "latency_s": latency, "batch_size": batch}
+
+
+def _calibrate_main(args: argparse.Namespace) -> int:
+    import json
+
+    out = sys.stdout
+    sys.stdout = sys.stderr  # only the result line goes to stdout
+    try:
+        result: dict[str, Any] = calibrate(load_run_config(args.config), args.budget_s)
+        code = 0
+    except HarnessError as e:
+        result, code = {"error": e.message, "fix": e.fix}, int(e.exit_code)
+    out.write(json.dumps(result) + "\n")
+    out.flush()
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     start_ns = time.monotonic_ns()
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run_parser = sub.add_parser("run", help="run one LoadGen test described by RUN.json")
     run_parser.add_argument("--config", required=True, help="path of RUN.json")
+    cal_parser = sub.add_parser("calibrate", help="time the model of RUN.json (no LoadGen)")
+    cal_parser.add_argument("--config", required=True, help="path of RUN.json")
+    cal_parser.add_argument("--budget-s", type=float, default=1.0, help="seconds to spend")
     args = parser.parse_args(argv)
+    if args.command == "calibrate":
+        return _calibrate_main(args)
 
     writer = EventWriter(_redirect_stdout(), start_ns)
     config: RunConfig | None = None

@@ -7,6 +7,7 @@ Example::
       "benchmark": "resnet50",
       "loadgen_model": "resnet50",
       "task": "imagenet_classification",
+      "task_options": {"preprocessing": "resnet"},
       "scenario": "Offline",
       "mode": "performance",
       "audit_config": null,
@@ -22,16 +23,23 @@ Example::
       "progress_interval_s": 0.25
     }
 
-Every key is required except ``audit_config``, ``dataset_count``, ``server_max_wait_ms`` and
-``progress_interval_s``. Unknown keys are rejected (with a did-you-mean), so a typo never runs
-silently with a default.
+Every key is required except ``audit_config``, ``dataset_count``, ``task_options``,
+``server_max_wait_ms`` and ``progress_interval_s``. Unknown keys are rejected (with a
+did-you-mean), so a typo never runs silently with a default. ``task`` is a built-in task name
+or ``"package.module:ATTRIBUTE"``; ``task_options`` are the task's own (see its module), a JSON
+object of strings, numbers and booleans.
+
+:class:`RunConfig` is the only reader and writer of RUN.json: :func:`load_run_config` and
+:meth:`RunConfig.write`.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +55,7 @@ _TOP_KEYS = {
     "benchmark",
     "loadgen_model",
     "task",
+    "task_options",
     "scenario",
     "mode",
     "audit_config",
@@ -60,7 +69,13 @@ _TOP_KEYS = {
     "output_dir",
     "progress_interval_s",
 }
-_OPTIONAL_KEYS = {"audit_config", "dataset_count", "server_max_wait_ms", "progress_interval_s"}
+_OPTIONAL_KEYS = {
+    "audit_config",
+    "dataset_count",
+    "task_options",
+    "server_max_wait_ms",
+    "progress_interval_s",
+}
 _BACKEND_KEYS = {"name", "execution_provider", "intra_op_threads", "batch_size"}
 
 
@@ -99,8 +114,17 @@ class RunConfig:
     backend: BackendOptions
     audit_config: Path | None = None
     dataset_count: int | None = None
+    task_options: Mapping[str, Any] = field(default_factory=dict)
     server_max_wait_ms: float = 2.0
     progress_interval_s: float = 0.25
+
+    def write(self, path: Path | str) -> Path:
+        """Write this config as RUN.json (atomically: a reader never sees half a file)."""
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, target)
+        return target
 
     def to_dict(self) -> dict[str, Any]:
         """The RUN.json form of this config (paths as strings)."""
@@ -113,6 +137,7 @@ class RunConfig:
             "benchmark": self.benchmark,
             "loadgen_model": self.loadgen_model,
             "task": self.task,
+            "task_options": dict(self.task_options),
             "scenario": self.scenario,
             "mode": self.mode,
             "audit_config": s(self.audit_config),
@@ -226,10 +251,19 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
 
     audit = data.get("audit_config")
     count = data.get("dataset_count")
+    options = data.get("task_options", {})
+    if not isinstance(options, dict) or not all(
+        isinstance(k, str) and isinstance(v, str | int | float | bool) for k, v in options.items()
+    ):
+        raise ConfigError(
+            f"task_options is {options!r}",
+            'write it as an object of names and plain values, e.g. {"preprocessing": "resnet"}',
+        )
     return RunConfig(
         benchmark=_string("benchmark", data["benchmark"]),
         loadgen_model=_string("loadgen_model", data["loadgen_model"]),
         task=_string("task", data["task"]),
+        task_options=options,
         scenario=_choice("scenario", data["scenario"], SCENARIOS),
         mode=_choice("mode", data["mode"], MODES),
         audit_config=None if audit is None else _path("audit_config", audit, "file"),

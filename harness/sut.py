@@ -45,7 +45,7 @@ import numpy as np
 
 from harness.backends import Backend
 from harness.stats import LatencyHistogram
-from harness.tasks import Dataset, Task
+from harness.tasks import Binding, Dataset, Feeds, Task
 
 _now = time.perf_counter_ns
 #: ctypes calls release the GIL while they run
@@ -105,6 +105,7 @@ class BaseSUT:
         self,
         backend: Backend,
         task: Task,
+        binding: Binding,
         dataset: Dataset,
         state: RunState,
         batch_size: int,
@@ -117,12 +118,12 @@ class BaseSUT:
         self._complete_call = lg.QuerySamplesComplete
         self.backend = backend
         self.task = task
+        self.binding = binding
         self.dataset = dataset
         self.state = state
         self.batch_size = max(1, batch_size)
         #: send each result's bytes to LoadGen (accuracy mode, compliance audits)
         self.log_responses = log_responses
-        self._output_names = tuple(task.output_names)
         self._handle: Any = None
 
     # -- LoadGen glue -----------------------------------------------------------------------
@@ -158,17 +159,15 @@ class BaseSUT:
         """LoadGen will issue no more queries."""
 
     # -- the work -----------------------------------------------------------------------------
-    def gather(self, indices: np.ndarray) -> np.ndarray:
-        """The input tensor for these samples (a view of the loaded array where possible)."""
+    def gather(self, indices: np.ndarray) -> Feeds:
+        """The model inputs for these samples (views of the loaded arrays where possible)."""
         return self.dataset.batch(indices)
 
-    def infer(self, indices: np.ndarray) -> np.ndarray:
-        x = self.gather(indices)
-        outputs = self.backend.predict(x, self._output_names)
-        return self.task.postprocess(outputs)
+    def infer(self, indices: np.ndarray) -> Any:
+        return self.task.infer(self.backend, self.binding, self.gather(indices))
 
     def complete(
-        self, ids: Sequence[int], started_ns: int | Sequence[int], results: np.ndarray | None
+        self, ids: Sequence[int], started_ns: int | Sequence[int], results: Any | None
     ) -> None:
         """Tell LoadGen these samples are done (no result bytes when ``results`` is None)."""
         response = self._response
@@ -341,7 +340,7 @@ class ServerSUT(BaseSUT):
         )
         self._worker.start()
 
-    def gather(self, indices: np.ndarray) -> np.ndarray:
+    def gather(self, indices: np.ndarray) -> Feeds:
         """Copy the batch row by row with ``memmove``, which runs without the GIL.
 
         numpy's gather holds the GIL for the whole copy (milliseconds for a ResNet50 batch),
@@ -351,15 +350,19 @@ class ServerSUT(BaseSUT):
         if len(indices) == 1:
             return self.dataset.batch(indices)
         rows = [self.dataset.batch(indices[i : i + 1]) for i in range(len(indices))]
-        out = np.empty((len(rows), *rows[0].shape[1:]), dtype=rows[0].dtype)
-        size = rows[0].nbytes
-        address = out.ctypes.data
-        for row in rows:
-            if not row.flags.c_contiguous:
-                row = np.ascontiguousarray(row)
-            _memmove(address, row.ctypes.data, size)
-            address += size
-        return out
+        feeds: dict[str, np.ndarray] = {}
+        for name, first in rows[0].items():
+            out = np.empty((len(rows), *first.shape[1:]), dtype=first.dtype)
+            size = first.nbytes
+            address = out.ctypes.data
+            for row_feeds in rows:
+                row = row_feeds[name]
+                if not row.flags.c_contiguous:
+                    row = np.ascontiguousarray(row)
+                _memmove(address, row.ctypes.data, size)
+                address += size
+            feeds[name] = out
+        return feeds
 
     def issue(self, ids: list[int], indices: list[int]) -> None:
         started = _now()
@@ -439,6 +442,7 @@ def make_sut(
     scenario: str,
     backend: Backend,
     task: Task,
+    binding: Binding,
     dataset: Dataset,
     state: RunState,
     batch_size: int,
@@ -450,10 +454,11 @@ def make_sut(
         return ServerSUT(
             backend,
             task,
+            binding,
             dataset,
             state,
             batch_size,
             log_responses,
             max_wait_ms=server_max_wait_ms,
         )
-    return cls(backend, task, dataset, state, batch_size, log_responses)
+    return cls(backend, task, binding, dataset, state, batch_size, log_responses)

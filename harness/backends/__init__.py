@@ -4,13 +4,16 @@ Interface (all a SUT needs)::
 
     backend = load_backend("onnxruntime", model_path, options)
     backend.inputs / backend.outputs      # [TensorInfo(name, shape, dtype)]
-    outputs = backend.predict(x, ("ArgMax:0",))   # list of numpy arrays, in that order
+    outputs = backend.predict({"input_tensor:0": x}, ("ArgMax:0",))  # arrays, in that order
+
+Inputs are named feeds (model input name -> array, any dtype), so a model with several inputs
+(BERT's input_ids, input_mask, segment_ids) runs like one with a single image tensor.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -85,8 +88,10 @@ class Backend(Protocol):
     #: what runs the model, for the logs ("CPUExecutionProvider, 2 threads")
     description: str
 
-    def predict(self, x: np.ndarray, output_names: Sequence[str] | None = None) -> list[np.ndarray]:
-        """Run one batch; the outputs named (all when None), in that order."""
+    def predict(
+        self, feeds: Mapping[str, np.ndarray], output_names: Sequence[str] | None = None
+    ) -> list[np.ndarray]:
+        """Run one batch of named inputs; the outputs named (all when None), in that order."""
         ...
 
 

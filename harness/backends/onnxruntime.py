@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,11 +67,14 @@ class OnnxRuntimeBackend:
         self.outputs = [TensorInfo.of(m) for m in self._session.get_outputs()]
         self.threads = threads
         self.description = f"onnxruntime {self.version}, {provider}, {threads} intra-op threads"
-        self._input_name = self.inputs[0].name if self.inputs else ""
 
-    def predict(self, x: np.ndarray, output_names: Sequence[str] | None = None) -> list[np.ndarray]:
+    def predict(
+        self, feeds: Mapping[str, np.ndarray], output_names: Sequence[str] | None = None
+    ) -> list[np.ndarray]:
         names = list(output_names) if output_names is not None else None
-        result: list[np.ndarray] = self._session.run(names, {self._input_name: x})
+        # ONNX Runtime takes the mapping as it is when it is already a dict (the hot path)
+        inputs = feeds if isinstance(feeds, dict) else dict(feeds)
+        result: list[np.ndarray] = self._session.run(names, inputs)
         return result
 
 

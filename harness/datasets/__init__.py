@@ -1,8 +1,9 @@
 """Data sets of the harness: sample loading apart from preprocessing.
 
 :class:`SampleStore` is the in-memory part every data set shares: the samples LoadGen asked to
-load live in ONE contiguous array, and a batch is a single fancy-index into it (a view when the
-rows are consecutive), never a ``np.array`` over a list of per-sample arrays.
+load live in ONE contiguous array per model input, and a batch is a single fancy-index into
+each (a view when the rows are consecutive), never a ``np.array`` over a list of per-sample
+arrays.
 
 :class:`DiskCache` is the on-disk part: one raw file per preprocessed sample, written atomically
 (temporary file + ``os.replace``), so two processes preprocessing the same data set at once
@@ -14,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +24,23 @@ __all__ = ["DiskCache", "SampleStore"]
 
 
 class SampleStore:
-    """Loaded samples in one contiguous array; sample index → row through a slot table."""
+    """Loaded samples, one contiguous array per input; sample index -> row via a slot table.
 
-    def __init__(self, total_count: int, sample_shape: tuple[int, ...], dtype: np.dtype) -> None:
-        self.sample_shape = sample_shape
-        self.dtype = np.dtype(dtype)
+    ``specs`` names each input with its per-sample shape and dtype (one entry for an image
+    model, three for BERT). A batch is one fancy-index per input (a view when the rows are
+    consecutive).
+    """
+
+    def __init__(
+        self, total_count: int, specs: Mapping[str, tuple[tuple[int, ...], np.dtype]]
+    ) -> None:
+        self.specs = {
+            name: (tuple(shape), np.dtype(dtype)) for name, (shape, dtype) in specs.items()
+        }
         self._slot = np.full(total_count, -1, dtype=np.int64)
-        self._data = np.empty((0, *sample_shape), dtype=self.dtype)
+        self._data = {
+            name: np.empty((0, *shape), dtype=dtype) for name, (shape, dtype) in self.specs.items()
+        }
         self._indices = np.empty(0, dtype=np.int64)
 
     @property
@@ -39,8 +50,10 @@ class SampleStore:
     def is_loaded(self, indices: np.ndarray) -> np.ndarray:
         return np.asarray(self._slot[indices] >= 0)
 
-    def load(self, indices: np.ndarray, fill: Callable[[np.ndarray, np.ndarray], None]) -> None:
-        """Add samples: `fill(new_indices, rows)` writes them into the fresh rows (a view)."""
+    def load(
+        self, indices: np.ndarray, fill: Callable[[np.ndarray, dict[str, np.ndarray]], None]
+    ) -> None:
+        """Add samples: ``fill(new_indices, rows)`` writes them into the fresh rows (views)."""
         indices = np.unique(np.asarray(indices, dtype=np.int64))
         new = indices[self._slot[indices] < 0]
         if new.size == 0:
@@ -48,10 +61,13 @@ class SampleStore:
         keep = (
             self._indices[self._slot[self._indices] >= 0] if self._indices.size else self._indices
         )
-        data = np.empty((keep.size + new.size, *self.sample_shape), dtype=self.dtype)
-        if keep.size:
-            data[: keep.size] = self._data[self._slot[keep]]
-        fill(new, data[keep.size :])
+        data: dict[str, np.ndarray] = {}
+        for name, (shape, dtype) in self.specs.items():
+            array = np.empty((keep.size + new.size, *shape), dtype=dtype)
+            if keep.size:
+                array[: keep.size] = self._data[name][self._slot[keep]]
+            data[name] = array
+        fill(new, {name: array[keep.size :] for name, array in data.items()})
         order = np.concatenate([keep, new])
         self._slot[:] = -1
         self._slot[order] = np.arange(order.size)
@@ -60,19 +76,21 @@ class SampleStore:
     def unload(self, indices: np.ndarray) -> None:
         self._slot[np.asarray(indices, dtype=np.int64)] = -1
         if not np.any(self._slot >= 0):
-            self._data = np.empty((0, *self.sample_shape), dtype=self.dtype)
+            self._data = {
+                name: np.empty((0, *shape), dtype=dtype)
+                for name, (shape, dtype) in self.specs.items()
+            }
             self._indices = np.empty(0, dtype=np.int64)
 
-    def batch(self, indices: np.ndarray) -> np.ndarray:
+    def batch(self, indices: np.ndarray) -> dict[str, np.ndarray]:
         rows = self._slot[indices]
         if rows.size and rows.min() < 0:
             missing = np.asarray(indices)[rows < 0][:5].tolist()
             raise KeyError(f"samples not loaded: {missing}")
         if rows.size and rows[-1] - rows[0] == rows.size - 1 and np.all(np.diff(rows) == 1):
-            view: np.ndarray = self._data[rows[0] : rows[-1] + 1]  # consecutive: no copy
-            return view
-        picked: np.ndarray = self._data[rows]
-        return picked
+            lo, hi = int(rows[0]), int(rows[-1]) + 1  # consecutive: views, no copy
+            return {name: array[lo:hi] for name, array in self._data.items()}
+        return {name: array[rows] for name, array in self._data.items()}
 
 
 class DiskCache:

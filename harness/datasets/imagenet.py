@@ -1,8 +1,16 @@
 """ImageNet 2012 validation set in the MLCommons reference layout: a folder of JPEGs and a
 ``val_map.txt`` whose lines are ``<file name> <label 0..999>``; sample index = line number.
 
-Preprocessing follows the reference ResNet50 ONNX path (mlcommons/inference,
-vision/classification_and_detection/python/dataset.py ``pre_process_vgg``):
+Two preprocessing families, both from the reference (mlcommons/inference,
+vision/classification_and_detection/python/dataset.py), each at the input size and layout
+(NCHW or NHWC) the model declares (:class:`ImagePreprocessing`):
+
+- ``resnet`` (``pre_process_vgg``, ResNet50), described below;
+- ``mobilenet`` (``pre_process_mobilenet``, MobileNet and EfficientNet-lite): the same
+  resize-and-crop with linear interpolation (``cv2.INTER_LINEAR``: Pillow's BILINEAR), then
+  ``x / 255 - 0.5) * 2``, inputs in [-1, 1].
+
+The ``resnet`` family, the reference ResNet50 ONNX path:
 
 1. decode to RGB (the reference decodes BGR with OpenCV and swaps to RGB);
 2. resize so the shorter side is 256 = int(100 * 224 / 87.5) and the longer side
@@ -34,6 +42,7 @@ import hashlib
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -48,6 +57,8 @@ __all__ = [
     "MEANS",
     "PREPROCESSING_ID",
     "RESIZE_SHORT",
+    "RESNET",
+    "ImagePreprocessing",
     "ImagenetDataset",
     "crop_image",
     "preprocess_image",
@@ -57,21 +68,98 @@ __all__ = [
 
 #: centre crop edge, pixels
 CROP = 224
+#: the reference's central fraction: the shorter side is resized to size / 87.5 %
+CENTRAL_PERCENT = 87.5
 #: shorter side after resize: the reference's 87.5 % central fraction of 224
-RESIZE_SHORT = int(100.0 * CROP / 87.5)
+RESIZE_SHORT = int(100.0 * CROP / CENTRAL_PERCENT)
 #: per-channel means subtracted from RGB pixel values (the reference's pre_process_vgg)
 MEANS = np.array([123.68, 116.78, 103.94], dtype=np.float32)
 SAMPLE_SHAPE = (3, CROP, CROP)
-#: cache key part: bump the trailing version whenever the arithmetic below changes
+#: cache key part of the ResNet50 path: bump the trailing version whenever its arithmetic changes
 PREPROCESSING_ID = "resnet50-vgg-area256-crop224-mean-nchw-f32-pil-v1"
 VAL_MAP = "val_map.txt"
+FAMILIES = ("resnet", "mobilenet")
+LAYOUTS = ("NCHW", "NHWC")
+
+
+@dataclass(frozen=True)
+class ImagePreprocessing:
+    """How one model family wants its images: the arithmetic, the input size, the layout."""
+
+    family: str = "resnet"
+    height: int = CROP
+    width: int = CROP
+    layout: str = "NCHW"
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise ValueError(f"unknown preprocessing family {self.family!r}")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"unknown layout {self.layout!r}")
+
+    @property
+    def id(self) -> str:
+        """Cache key part; the ResNet50 path keeps the key its caches were written with."""
+        if self == RESNET:
+            return PREPROCESSING_ID
+        return f"{self.family}-c87.5-{self.height}x{self.width}-{self.layout.lower()}-pil-v1"
+
+    @property
+    def sample_shape(self) -> tuple[int, int, int]:
+        if self.layout == "NCHW":
+            return (3, self.height, self.width)
+        return (self.height, self.width, 3)
+
+    def resized_size(self, width: int, height: int) -> tuple[int, int]:
+        """The reference's resize target (w, h): the central 87.5 % fills the model's input."""
+        new_h = int(100.0 * self.height / CENTRAL_PERCENT)
+        new_w = int(100.0 * self.width / CENTRAL_PERCENT)
+        if height > width:
+            return new_w, int(new_h * height / width)
+        return int(new_w * width / height), new_h
+
+    def crop(self, path: Path | str | BinaryIO) -> np.ndarray:
+        """One JPEG -> uint8 in the model's layout: decode, resize, centre crop (cached)."""
+        with Image.open(path) as im:
+            rgb = ImageOps.exif_transpose(im).convert("RGB")
+        w, h = self.resized_size(*rgb.size)
+        downscale = w <= rgb.size[0] and h <= rgb.size[1]
+        if self.family == "resnet":
+            # INTER_AREA: exact area averaging when shrinking, linear when enlarging
+            resample = Image.Resampling.BOX if downscale else Image.Resampling.BILINEAR
+        else:
+            resample = Image.Resampling.BILINEAR  # INTER_LINEAR
+        resized = rgb.resize((w, h), resample=resample)
+        left = int((w - self.width) / 2)
+        top = int((h - self.height) / 2)
+        pixels = np.asarray(resized, dtype=np.uint8)[
+            top : top + self.height, left : left + self.width
+        ]
+        if self.layout == "NCHW":
+            pixels = pixels.transpose(2, 0, 1)
+        return np.ascontiguousarray(pixels)
+
+    def to_input(self, pixels: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """uint8 pixels (from :meth:`crop`) -> the model input, float32."""
+        if out is None:
+            out = np.empty(self.sample_shape, dtype=np.float32)
+        if self.family == "resnet":
+            means = MEANS[:, None, None] if self.layout == "NCHW" else MEANS
+            np.subtract(pixels, means, out=out, dtype=np.float32)
+        else:  # the reference's float32 steps: /= 255, -= 0.5, *= 2
+            np.divide(pixels, np.float32(255.0), out=out, dtype=np.float32)
+            out -= np.float32(0.5)
+            out *= np.float32(2.0)
+        return out
+
+
+#: the ResNet50 v1.5 preprocessing (the default)
+RESNET = ImagePreprocessing()
 
 
 def resized_size(width: int, height: int) -> tuple[int, int]:
     """The reference's resize target (w, h): shorter side 256, aspect ratio kept, truncated."""
-    if height > width:
-        return RESIZE_SHORT, int(RESIZE_SHORT * height / width)
-    return int(RESIZE_SHORT * width / height), RESIZE_SHORT
+    return RESNET.resized_size(width, height)
 
 
 def crop_image(path: Path | str | BinaryIO) -> np.ndarray:
@@ -80,29 +168,21 @@ def crop_image(path: Path | str | BinaryIO) -> np.ndarray:
     This is what the disk cache keeps: a quarter of the float32 size, and the float32 input
     is recovered exactly (uint8 → float32 minus the means is what the reference computes).
     """
-    with Image.open(path) as im:
-        rgb = ImageOps.exif_transpose(im).convert("RGB")
-    w, h = resized_size(*rgb.size)
-    downscale = w <= rgb.size[0] and h <= rgb.size[1]
-    resample = Image.Resampling.BOX if downscale else Image.Resampling.BILINEAR
-    resized = rgb.resize((w, h), resample=resample)
-    left = int((w - CROP) / 2)
-    top = int((h - CROP) / 2)
-    pixels = np.asarray(resized, dtype=np.uint8)[top : top + CROP, left : left + CROP]
-    return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+    return RESNET.crop(path)
 
 
 def to_input(chw: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """uint8 [3, 224, 224] → the model input: float32 minus the per-channel means (step 4)."""
-    if out is None:
-        out = np.empty(SAMPLE_SHAPE, dtype=np.float32)
-    np.subtract(chw, MEANS[:, None, None], out=out, dtype=np.float32)
-    return out
+    return RESNET.to_input(chw, out)
 
 
-def preprocess_image(path: Path | str | BinaryIO, out: np.ndarray | None = None) -> np.ndarray:
-    """One JPEG → float32 [3, 224, 224], the reference ResNet50 preprocessing (module doc)."""
-    return to_input(crop_image(path), out)
+def preprocess_image(
+    path: Path | str | BinaryIO,
+    out: np.ndarray | None = None,
+    preprocessing: ImagePreprocessing = RESNET,
+) -> np.ndarray:
+    """One JPEG → the model input (float32; by default the reference ResNet50 path)."""
+    return preprocessing.to_input(preprocessing.crop(path), out)
 
 
 def read_val_map(path: Path) -> tuple[list[str], np.ndarray]:
@@ -165,6 +245,8 @@ class ImagenetDataset:
         cache_dir: Path | str,
         count: int | None = None,
         *,
+        preprocessing: ImagePreprocessing = RESNET,
+        input_name: str = "input_tensor:0",
         workers: int | None = None,
     ) -> None:
         folder = Path(dataset_path)
@@ -195,11 +277,14 @@ class ImagenetDataset:
         self.total_count = len(names)
         self._root = str(folder)
         self._check_images_exist()
+        self.preprocessing = preprocessing
+        self.input_name = input_name
         self.cache_folder = (
-            Path(cache_dir) / "imagenet" / dataset_key(folder, raw) / f"{PREPROCESSING_ID}.u8"
+            Path(cache_dir) / "imagenet" / dataset_key(folder, raw) / f"{preprocessing.id}.u8"
         )
-        self._cache = DiskCache(self.cache_folder, SAMPLE_SHAPE, np.dtype(np.uint8))
-        self._store = SampleStore(self.total_count, SAMPLE_SHAPE, np.dtype(np.float32))
+        shape = preprocessing.sample_shape
+        self._cache = DiskCache(self.cache_folder, shape, np.dtype(np.uint8))
+        self._store = SampleStore(self.total_count, {input_name: (shape, np.dtype(np.float32))})
         self._workers = workers or max(1, os.cpu_count() or 1)
         self.cache_hits = 0
         self.cache_misses = 0
@@ -241,11 +326,11 @@ class ImagenetDataset:
         """Decode, resize and crop one image, and cache the uint8 result."""
         path = self.folder / self.names[index]
         try:
-            chw = crop_image(path)
+            pixels = self.preprocessing.crop(path)
         except (OSError, ValueError) as exc:
             raise DatasetError(f"cannot decode {path}: {exc}", "replace the damaged JPEG") from None
-        self._cache.write(self._key(index), chw)
-        return chw
+        self._cache.write(self._key(index), pixels)
+        return pixels
 
     def preprocess(
         self,
@@ -271,14 +356,17 @@ class ImagenetDataset:
         self.cache_misses += len(todo)
         return len(todo)
 
-    def _fill(self, indices: np.ndarray, rows: np.ndarray) -> None:
+    def _fill(self, indices: np.ndarray, rows: dict[str, np.ndarray]) -> None:
         # Threads: the kernel's first touch of the fresh pages of `rows` dominates reading and
         # runs in parallel, as do numpy's conversion and Pillow's decode (GIL released).
+        out = rows[self.input_name]
+        prep = self.preprocessing
+
         def one(row: int) -> bool:
             index = int(indices[row])
-            chw = np.empty(SAMPLE_SHAPE, dtype=np.uint8)
-            hit = self._cache.read_into(self._key(index), chw)
-            to_input(chw if hit else self._make(index), rows[row])
+            pixels = np.empty(prep.sample_shape, dtype=np.uint8)
+            hit = self._cache.read_into(self._key(index), pixels)
+            prep.to_input(pixels if hit else self._make(index), out[row])
             return hit
 
         with ThreadPoolExecutor(self._workers) as pool:
@@ -295,7 +383,7 @@ class ImagenetDataset:
     def unload(self, indices: Sequence[int] | np.ndarray) -> None:
         self._store.unload(np.asarray(indices, dtype=np.int64))
 
-    def batch(self, indices: np.ndarray) -> np.ndarray:
+    def batch(self, indices: np.ndarray) -> dict[str, np.ndarray]:
         return self._store.batch(np.asarray(indices, dtype=np.int64))
 
     @property

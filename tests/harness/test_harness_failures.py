@@ -32,13 +32,15 @@ LONG_USER_CONF = """\
 """
 
 
-def test_wrong_input_shape_fails_before_loadgen(tmp_path: Path, tiny_assets: Any) -> None:
-    model = make_classifier(tmp_path / "small_input.onnx", input_shape=("N", 3, 112, 112))
+def test_a_model_the_task_cannot_map_fails_before_loadgen(tmp_path: Path, tiny_assets: Any) -> None:
+    # four channels: no RGB axis where an image classifier has one
+    model = make_classifier(tmp_path / "four_channels.onnx", input_shape=("N", 4, 224, 224))
     run = run_harness(write_run(tmp_path, tiny_assets, "Offline", model=model))
     assert run.rc == 2, run
     error = run.by_name["error"][-1]
-    assert "expected shape [N,3,224,224]" in error["message"], error
-    assert "found [N,3,112,112]" in error["message"], error
+    assert "four_channels.onnx does not fit the imagenet_classification task" in error["message"]
+    assert "input_tensor:0 has shape [N,4,224,224]" in error["message"], error
+    assert "no 3-channel axis" in error["message"], error
     assert error["fix"]
     assert "result" not in run.by_name
     assert "running" not in [e["phase"] for e in run.by_name.get("phase", [])]
@@ -90,11 +92,11 @@ FAILING_BACKEND = textwrap.dedent(
     real_predict = ort_backend.OnnxRuntimeBackend.predict
     calls = [0]
 
-    def predict(self, x, output_names=None):
+    def predict(self, feeds, output_names=None):
         calls[0] += 1
         if calls[0] > 3:
             raise RuntimeError("simulated runtime failure: device lost")
-        return real_predict(self, x, output_names)
+        return real_predict(self, feeds, output_names)
 
     ort_backend.OnnxRuntimeBackend.predict = predict
     sys.exit(main(["run", "--config", sys.argv[1]]))

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from harness_util import (
+    REPO,
     SHORT_USER_CONF,
     HarnessRun,
     bucket,
@@ -168,3 +172,40 @@ def test_accuracy_run_scores_every_sample(
     # each response is the predicted label as one float32 (8 hex digits)
     assert all(len(e["data"]) == 8 for e in entries)
     assert 0.0 <= accuracy["value"] <= 100.0
+
+
+def _calibrate(run_json: Path) -> tuple[int, dict[str, Any]]:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "calibrate",
+            "--config",
+            str(run_json),
+            "--budget-s",
+            "0.2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        check=False,
+    )
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1, (proc.stdout, proc.stderr)  # only the result line on stdout
+    return proc.returncode, json.loads(lines[0])
+
+
+def test_calibrate_times_the_model_with_the_tasks_inputs(tmp_path: Path, tiny_assets: Any) -> None:
+    code, timing = _calibrate(write_run(tmp_path, tiny_assets, "Offline", batch_size=8))
+    assert code == 0, timing
+    assert timing["batch_size"] == 8
+    assert timing["throughput"] > 0 and timing["latency_s"] > 0
+
+
+def test_calibrate_names_the_tensor_it_cannot_map(tmp_path: Path, tiny_assets: Any) -> None:
+    model = make_classifier(tmp_path / "m.onnx", input_shape=("N", 4, 224, 224))
+    code, answer = _calibrate(write_run(tmp_path, tiny_assets, "Offline", model=model))
+    assert code == 2
+    assert "input_tensor:0 has shape [N,4,224,224]" in answer["error"] and answer["fix"]

@@ -17,21 +17,32 @@ from harness.datasets import SampleStore
 from harness.datasets.imagenet import (
     MEANS,
     ImagenetDataset,
+    ImagePreprocessing,
     preprocess_image,
     resized_size,
 )
 from harness.tasks import (
     AccuracyError,
+    Binding,
     Dataset,
     DatasetError,
+    ModelBindingError,
     Task,
     TaskError,
     get_task,
 )
-from harness.tasks.imagenet_classification import main as accuracy_main
+from harness.tasks.imagenet_classification.accuracy import main as accuracy_main
 
 TASK = get_task("imagenet_classification")
 REPO = Path(__file__).resolve().parents[2]
+INPUT = "input_tensor:0"
+#: the MLCommons resnet50_v1.onnx I/O
+RESNET_INPUTS = [TensorInfo(INPUT, (None, 3, 224, 224), "float32")]
+RESNET_OUTPUTS = [
+    TensorInfo("ArgMax:0", (None,), "int64"),
+    TensorInfo("softmax_tensor:0", (None, 1001), "float32"),
+]
+RESNET = TASK.bind(RESNET_INPUTS, RESNET_OUTPUTS, {})
 
 
 def make_folder(folder: Path, sizes: list[tuple[int, int]], seed: int = 0) -> Path:
@@ -99,11 +110,13 @@ def folder(tmp_path: Path) -> Path:
 
 
 def test_dataset_loads_preprocessed_samples_and_labels(folder: Path, tmp_path: Path) -> None:
-    ds = TASK.open_dataset(folder, tmp_path / "cache", None)
+    ds = TASK.open_dataset(folder, tmp_path / "cache", None, RESNET)
     assert ds.total_count == 14
     assert ds.labels.tolist() == list(range(14))
     ds.load([0, 5, 13])
-    batch = ds.batch(np.array([13, 0]))
+    feeds = ds.batch(np.array([13, 0]))
+    assert list(feeds) == [INPUT]
+    batch = feeds[INPUT]
     assert batch.shape == (2, 3, 224, 224)
     assert batch.dtype == np.float32
     assert batch.flags.c_contiguous
@@ -112,10 +125,10 @@ def test_dataset_loads_preprocessed_samples_and_labels(folder: Path, tmp_path: P
 
 
 def test_count_takes_the_first_samples(folder: Path, tmp_path: Path) -> None:
-    ds = TASK.open_dataset(folder, tmp_path / "cache", 4)
+    ds = TASK.open_dataset(folder, tmp_path / "cache", 4, RESNET)
     assert ds.total_count == 4
     with pytest.raises(DatasetError, match="larger than the 14 images"):
-        TASK.open_dataset(folder, tmp_path / "cache", 15)
+        TASK.open_dataset(folder, tmp_path / "cache", 15, RESNET)
 
 
 def test_second_open_reads_the_cache_and_gives_identical_arrays(
@@ -125,12 +138,12 @@ def test_second_open_reads_the_cache_and_gives_identical_arrays(
     first = ImagenetDataset(folder, cache)
     first.load(np.arange(14))
     assert (first.cache_hits, first.cache_misses) == (0, 14)
-    a = first.batch(np.arange(14)).copy()
+    a = first.batch(np.arange(14))[INPUT].copy()
 
     second = ImagenetDataset(folder, cache)
     second.load(np.arange(14))
     assert (second.cache_hits, second.cache_misses) == (14, 0)
-    np.testing.assert_array_equal(second.batch(np.arange(14)), a)
+    np.testing.assert_array_equal(second.batch(np.arange(14))[INPUT], a)
     assert not list(second.cache_folder.glob("*.tmp"))  # atomic writes leave no leftovers
 
 
@@ -146,7 +159,7 @@ def test_a_replaced_image_or_a_damaged_cache_file_is_preprocessed_again(
     ds.load([2])
     assert ds.cache_misses == 1
     np.testing.assert_array_equal(
-        ds.batch(np.array([2]))[0], -MEANS[:, None, None] + np.zeros((3, 224, 224))
+        ds.batch(np.array([2]))[INPUT][0], -MEANS[:, None, None] + np.zeros((3, 224, 224))
     )
     # truncated cache files are not trusted
     for victim in ds.cache_folder.glob("*.raw"):
@@ -184,7 +197,7 @@ def test_two_processes_preprocessing_at_once_agree(folder: Path, tmp_path: Path)
     assert ds.cache_misses == 0
     for i in (0, 7, 13):
         np.testing.assert_array_equal(
-            ds.batch(np.array([i]))[0], preprocess_image(ds.image_path(i))
+            ds.batch(np.array([i]))[INPUT][0], preprocess_image(ds.image_path(i))
         )
     assert not list(ds.cache_folder.glob("*.tmp"))
 
@@ -200,58 +213,158 @@ def test_missing_images_and_bad_val_map_are_reported(folder: Path, tmp_path: Pat
         ImagenetDataset(tmp_path / "nowhere", tmp_path / "cache")
 
 
-def test_sample_store_is_one_contiguous_array() -> None:
-    store = SampleStore(10, (2,), np.dtype(np.float32))
+def test_sample_store_is_one_contiguous_array_per_input() -> None:
+    store = SampleStore(10, {"x": ((2,), np.dtype(np.float32)), "ids": ((3,), np.dtype(np.int64))})
 
-    def fill(indices: np.ndarray, rows: np.ndarray) -> None:
-        rows[:] = indices[:, None]
+    def fill(indices: np.ndarray, rows: dict[str, np.ndarray]) -> None:
+        rows["x"][:] = indices[:, None]
+        rows["ids"][:] = indices[:, None] * 10
 
     store.load(np.array([4, 2, 7]), fill)
     view = store.batch(np.array([2, 4, 7]))  # consecutive rows: no copy
-    assert np.shares_memory(view, store._data)
-    assert store.batch(np.array([7, 2]))[:, 0].tolist() == [7.0, 2.0]
+    assert np.shares_memory(view["x"], store._data["x"])
+    assert np.shares_memory(view["ids"], store._data["ids"])
+    picked = store.batch(np.array([7, 2]))
+    assert picked["x"][:, 0].tolist() == [7.0, 2.0]
+    assert picked["ids"].dtype == np.int64 and picked["ids"][:, 2].tolist() == [70, 20]
     store.load(np.array([2, 9]), fill)  # additive; 2 is already there
     assert store.loaded_count == 4
-    assert store.batch(np.array([9, 4]))[:, 0].tolist() == [9.0, 4.0]
+    assert store.batch(np.array([9, 4]))["x"][:, 0].tolist() == [9.0, 4.0]
     store.unload(np.array([2, 4]))
     with pytest.raises(KeyError, match="not loaded"):
         store.batch(np.array([2]))
     store.unload(np.array([7, 9]))
-    assert store.loaded_count == 0 and store._data.size == 0
+    assert store.loaded_count == 0 and store._data["x"].size == 0
 
 
 # --- model I/O and results -------------------------------------------------------------------
 
 
-def test_postprocess_shifts_by_the_background_class() -> None:
-    results = TASK.postprocess([np.array([1, 5, 1000], dtype=np.int64)])
+class FakeBackend:
+    """Returns the given arrays from predict, and records the feeds."""
+
+    def __init__(self, *outputs: np.ndarray) -> None:
+        self.outputs = list(outputs)
+        self.seen: list[dict[str, np.ndarray]] = []
+
+    def predict(self, feeds, output_names=None):  # type: ignore[no-untyped-def]
+        self.seen.append(dict(feeds))
+        return self.outputs
+
+
+def test_infer_shifts_by_the_background_class() -> None:
+    backend = FakeBackend(np.array([1, 5, 1000], dtype=np.int64))
+    x = np.zeros((3, 3, 224, 224), np.float32)
+    results = TASK.infer(backend, RESNET, {INPUT: x})  # type: ignore[arg-type]
     assert results.dtype == np.float32
     assert results.tolist() == [0.0, 4.0, 999.0]
     assert TASK.response_bytes(results, 1) == np.array([4.0], np.float32).tobytes()
-    assert TASK.postprocess([np.array([[3], [8]])]).tolist() == [2.0, 7.0]
+    assert backend.seen[0][INPUT] is x  # the feed is passed through, not copied
+    column = FakeBackend(np.array([[3], [8]]))
+    assert TASK.infer(column, RESNET, {INPUT: x[:2]}).tolist() == [2.0, 7.0]  # type: ignore[arg-type]
 
 
-def test_check_io_names_expected_and_found_shapes() -> None:
-    good_in = [TensorInfo("input_tensor:0", (None, 3, 224, 224), "float32")]
-    good_out = [
-        TensorInfo("ArgMax:0", (None,), "int64"),
-        TensorInfo("softmax_tensor:0", (None, 1001), "float32"),
-    ]
-    assert TASK.check_io(good_in, good_out) == []
-    wrong = [TensorInfo("input_tensor:0", (None, 3, 299, 299), "float32")]
-    (problem,) = TASK.check_io(wrong, good_out)
-    assert "expected shape [N,3,224,224], found [N,3,299,299]" in problem
-    problems = TASK.check_io(good_in, good_out[:1])
-    assert problems == [
-        "the model has no output softmax_tensor:0 [N,1001] float32; its outputs are: ArgMax:0"
-    ]
+def test_resnet50_binds_as_the_reference() -> None:
+    assert RESNET.inputs == tuple(RESNET_INPUTS)
+    assert RESNET.outputs == ("ArgMax:0",)  # the argmax, as the reference's onnxruntime profile
+    assert RESNET.options == {
+        "preprocessing": "resnet",
+        "layout": "NCHW",
+        "height": 224,
+        "width": 224,
+        "label_offset": -1,
+        "argmax": True,
+    }
+    assert TASK.preprocessing_id(RESNET) == "resnet50-vgg-area256-crop224-mean-nchw-f32-pil-v1"
+
+
+def test_mobilenet_and_efficientnet_bind_from_their_own_io() -> None:
+    # the MLCommons MobileNet-v1 graph: NHWC input, 1001 softmax scores
+    mobilenet = TASK.bind(
+        [TensorInfo("input:0", (None, 224, 224, 3), "float32")],
+        [TensorInfo("MobilenetV1/Predictions/Reshape_1:0", (None, 1001), "float32")],
+        {"preprocessing": "mobilenet"},
+    )
+    assert mobilenet.outputs == ("MobilenetV1/Predictions/Reshape_1:0",)
+    assert (mobilenet.options["layout"], mobilenet.options["label_offset"]) == ("NHWC", -1)
+    assert mobilenet.options["argmax"] is False
+    scores = np.zeros((2, 1001), np.float32)
+    scores[0, 1], scores[1, 1000] = 1, 1
+    assert TASK.infer(FakeBackend(scores), mobilenet, {}).tolist() == [0.0, 999.0]  # type: ignore[arg-type]
+    # EfficientNet-lite0: 1000 classes (no background class), its own input name and size
+    lite = TASK.bind(
+        [TensorInfo("images:0", (1, 240, 240, 3), "float32")],
+        [TensorInfo("Softmax:0", (1, 1000), "float32")],
+        {"preprocessing": "mobilenet"},
+    )
+    assert (lite.options["height"], lite.options["label_offset"]) == (240, 0)
+    feeds = TASK.calibration_feeds(lite, 4)
+    assert feeds["images:0"].shape == (4, 240, 240, 3) and feeds["images:0"].dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("inputs", "outputs", "message"),
+    [
+        (
+            [TensorInfo("a", (None, 3, 224, 224), "float32"), TensorInfo("b", (None, 4), "int64")],
+            RESNET_OUTPUTS,
+            "one image input; this model has 2: a [N,3,224,224] float32, b [N,4] int64",
+        ),
+        ([TensorInfo("ids", (None, 384), "int64")], RESNET_OUTPUTS, "input ids is int64"),
+        (
+            [TensorInfo("x", (None, 224, 224), "float32")],
+            RESNET_OUTPUTS,
+            "input x has shape [N,224,224]; an image input is 4-D",
+        ),
+        (
+            [TensorInfo("x", (None, 4, 224, 224), "float32")],
+            RESNET_OUTPUTS,
+            "no 3-channel axis",
+        ),
+        (
+            RESNET_INPUTS,
+            [TensorInfo("logits", (None, 10), "float32")],
+            "no output holds 1000 or 1001 ImageNet class scores (or an argmax); outputs: "
+            "logits [N,10] float32",
+        ),
+        (
+            RESNET_INPUTS,
+            RESNET_OUTPUTS[:1],
+            "output ArgMax:0 is an argmax, but no output has the 1000 or 1001 class scores",
+        ),
+    ],
+)
+def test_a_model_that_does_not_fit_names_the_tensor(
+    inputs: list[TensorInfo], outputs: list[TensorInfo], message: str
+) -> None:
+    with pytest.raises(ModelBindingError) as err:
+        TASK.bind(inputs, outputs, {})
+    assert message in err.value.message
+    assert err.value.fix
+
+
+def test_unknown_preprocessing_is_refused() -> None:
+    with pytest.raises(ModelBindingError, match="unknown preprocessing 'inception'"):
+        TASK.bind(RESNET_INPUTS, RESNET_OUTPUTS, {"preprocessing": "inception"})
+
+
+def test_mobilenet_preprocessing_is_the_reference_arithmetic(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path / "img", [(320, 240)])
+    prep = ImagePreprocessing("mobilenet", 224, 224, "NHWC")
+    out = preprocess_image(folder / "img_000.JPEG", preprocessing=prep)
+    assert out.shape == (224, 224, 3) and out.dtype == np.float32
+    assert out.min() >= -1.0 and out.max() <= 1.0
+    with Image.open(folder / "img_000.JPEG") as im:
+        resized = im.convert("RGB").resize((341, 256), Image.Resampling.BILINEAR)
+    pixels = np.asarray(resized, dtype=np.float32)[16:240, 58:282]
+    expected = ((pixels / np.float32(255.0)) - np.float32(0.5)) * np.float32(2.0)
+    np.testing.assert_array_equal(out, expected)
 
 
 def test_task_and_dataset_follow_the_protocols(folder: Path, tmp_path: Path) -> None:
     assert isinstance(TASK, Task)
-    assert isinstance(TASK.open_dataset(folder, tmp_path / "cache", 2), Dataset)
-    assert TASK.output_names == ("ArgMax:0",)
-    assert TASK.input_name == "input_tensor:0"
+    assert isinstance(RESNET, Binding)
+    assert isinstance(TASK.open_dataset(folder, tmp_path / "cache", 2, RESNET), Dataset)
 
 
 def test_get_task_rejects_unknown_names() -> None:

@@ -19,6 +19,7 @@ from harness.loadgen_logs import parse_detail_text, parse_summary_text, result_f
 from harness.qsl import QuerySampleLibrary
 from harness.stats import LatencyHistogram
 from harness.sut import locality_order
+from harness.tasks import TaskError
 
 # --- events ----------------------------------------------------------------------------------
 
@@ -90,6 +91,7 @@ def valid_run(tmp_path: Path) -> dict[str, Any]:
         "benchmark": "resnet50",
         "loadgen_model": "resnet50",
         "task": "imagenet_classification",
+        "task_options": {"preprocessing": "mobilenet"},
         "scenario": "Server",
         "mode": "accuracy",
         "audit_config": None,
@@ -116,6 +118,28 @@ def test_valid_run_json_round_trips(tmp_path: Path) -> None:
     config = load_run_config(tmp_path / "RUN.json")
     assert config.scenario == "Server" and config.backend.batch_size == 4
     assert config.to_dict() == data
+    # the one writer: what RunConfig writes, it reads back the same
+    config.write(tmp_path / "RUN2.json")
+    assert load_run_config(tmp_path / "RUN2.json") == config
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_task_options_must_be_plain_values(tmp_path: Path) -> None:
+    data = valid_run(tmp_path)
+    data["task_options"] = {"preprocessing": ["resnet"]}
+    with pytest.raises(ConfigError, match="task_options is"):
+        parse_run_config(data)
+    data.pop("task_options")
+    assert parse_run_config(data).task_options == {}
+
+
+def test_a_task_named_by_module_and_attribute_loads() -> None:
+    from harness.tasks import get_task
+
+    task = get_task("harness.tasks.imagenet_classification:TASK")
+    assert task.name == "imagenet_classification"
+    with pytest.raises(TaskError, match=r"cannot load task 'no\.such\.module:TASK'"):
+        get_task("no.such.module:TASK")
 
 
 @pytest.mark.parametrize(

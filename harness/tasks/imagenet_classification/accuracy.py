@@ -1,13 +1,7 @@
-"""ResNet50 v1.5 on ImageNet: the MLCommons ONNX model's I/O and the top-1 accuracy script.
+"""The ImageNet top-1 accuracy script, the reference's arithmetic and output line.
 
-Model I/O (mlcommons/inference resnet50_v1.onnx): input ``input_tensor:0`` float32
-[N, 3, 224, 224]; outputs ``ArgMax:0`` int64 [N] and ``softmax_tensor:0`` float32 [N, 1001].
-Class 0 is the background class of the TensorFlow original, so ImageNet label = argmax - 1,
-as the reference's ``PostProcessCommon(offset=-1)`` does. Each response LoadGen keeps is that
-label as one float32, as the reference's ``np.array([label], np.float32).tobytes()``.
-
-Accuracy script (same arithmetic and output line as the reference's
-tools/accuracy-imagenet.py, plus writing the line to a file):
+Same arithmetic and output line as mlcommons/inference
+vision/classification_and_detection/tools/accuracy-imagenet.py, plus writing the line to a file:
 
     python -m harness.tasks.imagenet_classification \\
         --mlperf-accuracy-file out/mlperf_log_accuracy.json \\
@@ -27,118 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from harness.backends import TensorInfo
-from harness.datasets.imagenet import PREPROCESSING_ID, VAL_MAP, ImagenetDataset, read_val_map
+from harness.datasets.imagenet import read_val_map
 from harness.tasks import AccuracyError, DatasetError, TaskError
 
-__all__ = ["TASK", "ImagenetClassification", "score_accuracy_log"]
+__all__ = ["main", "score_accuracy_log", "write_text_atomic"]
 
-#: classes of the model's softmax: 1000 ImageNet classes + background at index 0
-NUM_CLASSES = 1001
-#: added to the model's argmax to get the ImageNet label (class 0 = background)
-LABEL_OFFSET = -1
 _RESPONSE_DTYPES = {"float32": np.float32, "int32": np.int32, "int64": np.int64}
 
 
-class ImagenetClassification:
-    """The ``imagenet_classification`` task (see the module doc)."""
-
-    name = "imagenet_classification"
-    input_name = "input_tensor:0"
-    input_shape: tuple[int | None, ...] = (None, 3, 224, 224)
-    input_dtype = "float32"
-    #: the harness fetches only the argmax, as the reference's resnet50-onnxruntime profile
-    output_names: tuple[str, ...] = ("ArgMax:0",)
-    model_outputs: tuple[TensorInfo, ...] = (
-        TensorInfo("ArgMax:0", (None,), "int64"),
-        TensorInfo("softmax_tensor:0", (None, NUM_CLASSES), "float32"),
-    )
-    preprocessing_id = PREPROCESSING_ID
-    accuracy_metric = "acc"
-    #: bytes of one response in the accuracy log
-    response_size = 4
-
-    # --- model I/O -------------------------------------------------------------------------
-
-    def check_io(self, inputs: Sequence[Any], outputs: Sequence[Any]) -> list[str]:
-        problems: list[str] = []
-        want_in = TensorInfo(self.input_name, self.input_shape, self.input_dtype)
-        found_in = [TensorInfo.of(m) for m in inputs]
-        if len(found_in) != 1:
-            names = ", ".join(f"{t.name} {t.shape_text()}" for t in found_in) or "none"
-            problems.append(
-                f"the model must have exactly one input {want_in.name} {want_in.shape_text()} "
-                f"{want_in.dtype}; found {names}"
-            )
-        else:
-            problems += _compare(want_in, found_in[0], "input")
-        found_out = {t.name: t for t in (TensorInfo.of(m) for m in outputs)}
-        for want in self.model_outputs:
-            got = found_out.get(want.name)
-            if got is None:
-                names = ", ".join(found_out) or "none"
-                problems.append(
-                    f"the model has no output {want.name} {want.shape_text()} {want.dtype}; "
-                    f"its outputs are: {names}"
-                )
-            else:
-                problems += _compare(want, got, "output")
-        return problems
-
-    # --- data set --------------------------------------------------------------------------
-
-    def open_dataset(
-        self, dataset_path: Path | str, cache_dir: Path | str, count: int | None
-    ) -> ImagenetDataset:
-        return ImagenetDataset(dataset_path, cache_dir, count)
-
-    # --- results ---------------------------------------------------------------------------
-
-    def postprocess(self, outputs: list[np.ndarray]) -> np.ndarray:
-        """ArgMax:0 (int64 [N], or [N, 1]) → ImageNet labels as float32 [N]."""
-        argmax = np.asarray(outputs[0])
-        labels = argmax.reshape(argmax.shape[0], -1)[:, 0] + LABEL_OFFSET
-        return labels.astype(np.float32)
-
-    def response_bytes(self, results: np.ndarray, i: int) -> bytes:
-        return bytes(results[i : i + 1].astype(np.float32, copy=False).tobytes())
-
-    # --- accuracy --------------------------------------------------------------------------
-
-    def write_accuracy(
-        self, accuracy_log_path: Path | str, dataset_path: Path | str, out_path: Path | str
-    ) -> dict[str, Any]:
-        val_map = Path(dataset_path)
-        if val_map.is_dir():
-            val_map = val_map / VAL_MAP
-        score = score_accuracy_log(Path(accuracy_log_path), val_map)
-        out = Path(out_path)
-        _write_text_atomic(out, score["line"] + "\n")
-        return {
-            "metric": self.accuracy_metric,
-            "value": score["accuracy"],
-            "good": score["good"],
-            "total": score["total"],
-            "path": str(out),
-        }
-
-
-def _compare(want: TensorInfo, got: TensorInfo, kind: str) -> list[str]:
-    problems: list[str] = []
-    if got.dtype != want.dtype:
-        problems.append(f"{kind} {want.name}: expected dtype {want.dtype}, found {got.dtype}")
-    if got.shape is not None and want.shape is not None:
-        ok = len(got.shape) == len(want.shape) and all(
-            w is None or g is None or w == g for w, g in zip(want.shape, got.shape, strict=False)
-        )
-        if not ok:
-            problems.append(
-                f"{kind} {want.name}: expected shape {want.shape_text()}, found {got.shape_text()}"
-            )
-    return problems
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
+def write_text_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -234,9 +125,6 @@ def score_accuracy_log(
     }
 
 
-TASK = ImagenetClassification()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m harness.tasks.imagenet_classification",
@@ -261,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.verbose:
         print(f"found and ignored {score['dupes']} dupes")
     if args.output:
-        _write_text_atomic(Path(args.output), score["line"] + "\n")
+        write_text_atomic(Path(args.output), score["line"] + "\n")
     return 0
 
 
