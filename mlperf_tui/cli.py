@@ -142,12 +142,20 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
+        from mlperf_tui import benchmarks
         from mlperf_tui.rules.report import benchmark_dict, round_dict
+
+        def with_harness(doc: dict[str, Any]) -> dict[str, Any]:
+            entry = benchmarks.get(doc["name"])
+            doc["built_in_harness"] = entry.task if entry else None
+            return doc
 
         if args.benchmark is None:
             data = round_dict(round_rules)
+            data["benchmarks"] = [with_harness(b) for b in data["benchmarks"]]
         else:
-            data = benchmark_dict(rules.get_benchmark(args.benchmark, version), round_rules)
+            bench = rules.get_benchmark(args.benchmark, version)
+            data = with_harness(benchmark_dict(bench, round_rules))
         print(json.dumps(data, indent=2))
         return ExitCode.OK
     if args.benchmark is None:
@@ -160,7 +168,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 def _print_round(round_rules: Round) -> None:
     from rich.table import Table
 
-    from mlperf_tui import rules
+    from mlperf_tui import benchmarks, rules
     from mlperf_tui.rules.model import Category
 
     table = Table(title=f"MLPerf Inference {round_rules.version}: benchmarks")
@@ -185,7 +193,7 @@ def _print_round(round_rules: Round) -> None:
             bench.task,
             suite(bench, Category.EDGE),
             suite(bench, Category.DATACENTER),
-            "built in" if bench.harness_task else "not yet",
+            "built in" if benchmarks.get(bench.name) else "not yet",
         )
     console = _console()
     console.print(table)
@@ -198,7 +206,7 @@ def _print_round(round_rules: Round) -> None:
 def _print_benchmark(round_rules: Round, bench: Benchmark) -> None:
     from rich.table import Table
 
-    from mlperf_tui import rules
+    from mlperf_tui import benchmarks, rules
     from mlperf_tui.rules.model import Category, Division, Scenario
 
     table = Table(
@@ -267,7 +275,10 @@ def _print_benchmark(round_rules: Round, bench: Benchmark) -> None:
             "inferable on edge",
             ", ".join(f"{s.value} from {src.value}" for s, src in bench.inferable_from.items()),
         )
-    table.add_row("built-in harness", bench.harness_task or "not yet")
+    entry = benchmarks.get(bench.name)
+    table.add_row("built-in harness", entry.task if entry else "not yet")
+    if entry is not None:
+        table.add_row("models it runs", ", ".join(k.name for k in entry.models))
     _console().print(table)
 
 

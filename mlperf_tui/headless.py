@@ -29,7 +29,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from mlperf_tui import rules, runner
+from mlperf_tui import rules
+from mlperf_tui import run as runner
 from mlperf_tui.errors import ExitCode, MlperfTuiError
 
 #: how the results table names a run's metric

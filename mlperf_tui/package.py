@@ -40,8 +40,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlperf_tui import rules
-from mlperf_tui.errors import MlperfTuiError, PackageError
+from mlperf_tui import benchmarks, rules
+from mlperf_tui.errors import AssetError, MlperfTuiError, PackageError
+from mlperf_tui.results import RUN_CONFIG, ResultsSet, RunResult, load_results
 from mlperf_tui.rules.model import Benchmark, Division, Scenario
 
 if TYPE_CHECKING:
@@ -80,31 +81,38 @@ Progress = Callable[[str], None]
 # -- the results folder --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Run:
-    run_id: str
-    scenario: str
-    mode: str
-    compliance_test: str | None
-    status: str
-    folder: Path
-
-
 @dataclass
 class _Results:
-    folder: Path
+    """A finished results folder with what the package needs of it."""
+
+    results: ResultsSet
     profile: Profile
     profile_text: str
     detected: dict[str, str]
-    execution: str
-    synthetic: bool
-    runs: list[_Run]
 
-    def find(self, scenario: str, mode: str, test: str | None = None) -> _Run | None:
-        for run in self.runs:
-            if run.scenario == scenario and run.mode == mode and run.compliance_test == test:
-                return run
-        return None
+    @property
+    def folder(self) -> Path:
+        return self.results.folder
+
+    @property
+    def execution(self) -> str:
+        return self.results.execution or self.profile.execution.value
+
+    @property
+    def synthetic(self) -> bool:
+        a = self.profile.assets
+        return (
+            self.results.synthetic
+            or a.model.source == "synthetic"
+            or (a.dataset.source == "synthetic")
+        )
+
+    @property
+    def runs(self) -> list[RunResult]:
+        return self.results.runs
+
+    def find(self, scenario: str, mode: str, test: str | None = None) -> RunResult | None:
+        return self.results.find(scenario, mode, test)
 
 
 def _results_folder(results: Any) -> Path:
@@ -120,85 +128,19 @@ def _results_folder(results: Any) -> Path:
     )
 
 
-def _read_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PackageError(
-            f"{path} is missing: this is not a complete results folder ({what})",
-            "pass the folder `mlperf-tui run` wrote (it holds summary.json and runs/)",
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PackageError(
-            f"{path} cannot be read ({exc})", "run the benchmark again to rewrite the results"
-        ) from None
-
-
-def _parse_run_id(run_id: str) -> tuple[str, str, str | None]:
-    scenario, _, rest = run_id.partition("-")
-    if rest.startswith("TEST"):
-        return scenario, "performance", rest
-    return scenario, rest or "performance", None
-
-
 def _load_results(folder: Path) -> _Results:
-    from mlperf_tui.profile import load_profile
-
-    if not folder.is_dir():
+    results = load_results(folder)
+    if not results.complete:
         raise PackageError(
-            f"results folder {folder} does not exist",
-            "pass the folder `mlperf-tui run` wrote, e.g. results/20250101-120000",
-        )
-    summary = _read_json(folder / "summary.json", "summary.json")
-    if not isinstance(summary, dict):
-        raise PackageError(f"{folder / 'summary.json'} is not a JSON object", "run again")
-    if not summary.get("complete", False):
-        raise PackageError(
-            f"the runs in {folder} did not all finish (cancelled or failed)",
+            f"the runs in {results.folder} did not all finish (cancelled or failed)",
             "run the profile again to completion; a package is never built from a partial set",
         )
-    profile_path = folder / "profile.yaml"
-    profile = load_profile(profile_path)
-    detected_raw = _read_json(folder / "system.json", "system.json")
-    detected: dict[str, str] = {}
-    if isinstance(detected_raw, dict):
-        for name, entry in detected_raw.items():
-            value = entry.get("value") if isinstance(entry, dict) else entry
-            if value is not None:
-                detected[str(name)] = str(value)
-    runs: list[_Run] = []
-    for item in summary.get("runs") or []:
-        if not isinstance(item, dict) or not item.get("run_id"):
-            continue
-        run_id = str(item["run_id"])
-        scenario, mode, test = _parse_run_id(run_id)
-        # the runs/ folder beside summary.json wins over a recorded absolute path, so a moved
-        # results folder still packages
-        run_folder = folder / "runs" / run_id
-        if not run_folder.is_dir() and item.get("folder"):
-            run_folder = Path(str(item["folder"]))
-        runs.append(
-            _Run(
-                run_id=run_id,
-                scenario=str(item.get("scenario") or scenario),
-                mode=str(item.get("mode") or mode),
-                compliance_test=item.get("compliance_test", test) or None,
-                status=str(item.get("status") or "ok"),
-                folder=run_folder,
-            )
-        )
-    execution = str(summary.get("execution") or profile.execution.value)
-    synthetic = bool(summary.get("synthetic", False)) or (
-        profile.assets.model.source == "synthetic" or profile.assets.dataset.source == "synthetic"
-    )
+    profile = results.profile()
     return _Results(
-        folder=folder,
+        results=results,
         profile=profile,
-        profile_text=profile_path.read_text(encoding="utf-8"),
-        detected=detected,
-        execution=execution,
-        synthetic=synthetic,
-        runs=runs,
+        profile_text=results.profile_path.read_text(encoding="utf-8"),
+        detected=results.detected(),
     )
 
 
@@ -287,13 +229,14 @@ def _data_type(dtype: str) -> str:
 
 
 def _model_path(results: _Results) -> Path | None:
+    from harness.config import load_run_config
+    from harness.errors import HarnessError
+
     for run in results.runs:
         try:
-            config = json.loads((run.folder / "RUN.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            return load_run_config(run.folder / RUN_CONFIG).model_path
+        except HarnessError:
             continue
-        if isinstance(config, dict) and config.get("model_path"):
-            return Path(str(config["model_path"]))
     model = results.profile.assets.model
     if model.source == "path" and model.path:
         return Path(model.path)
@@ -320,17 +263,27 @@ def _weight_data_types(model_path: Path | None) -> str | None:
     return ",".join(kinds) if kinds else None
 
 
+def _input_data_types(results: _Results) -> str:
+    """The data types of the model file's inputs (fp32; int64 for BERT)."""
+    from mlperf_tui.assets import model_inputs
+
+    path = _model_path(results)
+    if path is None:
+        return "not determined: the model file of the runs is not known"
+    try:
+        inputs = model_inputs(path)
+    except AssetError:
+        return "not determined: the model file was not readable when the package was built"
+    return ",".join(sorted({_data_type(t.dtype) for t in inputs}))
+
+
 def _measurements(results: _Results, bench: Benchmark) -> dict[str, str]:
     """measurements.json: the keys the checker requires (SYSTEM_IMP_REQUIRED_FILES), real values."""
-    from harness.tasks import get_task
-
     model = results.profile.assets.model
-    input_types = "fp32"
-    if bench.harness_task:
-        input_types = _data_type(get_task(bench.harness_task).input_dtype)
+    input_types = _input_data_types(results)
     if model.source == "synthetic":
         starting = (
-            f"synthetic stand-in generated by mlperf-tui ({model.kind or 'resnet50'}, random "
+            f"synthetic stand-in generated by mlperf-tui ({model.kind}, random "
             f"weights, seed {results.profile.assets.seed}); not the MLCommons reference weights"
         )
         transformations = "none: random weights, generated in fp32"
@@ -390,14 +343,10 @@ def _system_json(results: _Results, bench: Benchmark, system_id: str) -> dict[st
 
 def _benchmark_folder(results: _Results, bench: Benchmark) -> tuple[str, dict[str, str]]:
     """The model folder's name and, in open with a non-reference model, model_mapping.json."""
-    model = results.profile.assets.model
-    if (
-        results.profile.division == Division.OPEN
-        and model.source == "synthetic"
-        and (model.kind or bench.name) != bench.name
-    ):
-        name = f"{bench.name}-{model.kind}"
-        return name, {name: bench.checker_model}
+    entry = benchmarks.get(bench.name)
+    kind = entry.model(results.profile.assets.model.kind) if entry else None
+    if results.profile.division == Division.OPEN and kind is not None and kind.package_name:
+        return kind.package_name, {kind.package_name: bench.checker_model}
     return bench.checker_model, {}
 
 
@@ -500,7 +449,7 @@ class PackageInfo:
     reasons: list[str] = field(default_factory=list)
 
 
-def _needed_run(results: _Results, scenario: str, mode: str, test: str | None = None) -> _Run:
+def _needed_run(results: _Results, scenario: str, mode: str, test: str | None = None) -> RunResult:
     run = results.find(scenario, mode, test)
     what = f"{scenario} {test or mode}"
     if run is None:
@@ -631,7 +580,7 @@ def _assemble(results: _Results, root: Path, progress: Progress) -> PackageInfo:
     (src / "README.md").write_text(_src_readme(results, bench), encoding="utf-8")
     (src / "profile.yaml").write_text(results.profile_text, encoding="utf-8")
     for run in results.runs:
-        config = run.folder / "RUN.json"
+        config = run.folder / RUN_CONFIG
         if config.is_file():
             _copy(config, src / "runs" / f"{run.run_id}.json", "run configuration")
     reasons = _not_submittable_reasons(results)

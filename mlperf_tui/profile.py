@@ -20,7 +20,8 @@ from typing import Any, Final, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from mlperf_tui import rules
+from mlperf_tui import benchmarks, rules
+from mlperf_tui.benchmarks import BenchmarkEntry
 from mlperf_tui.errors import ProfileError, RulesError, did_you_mean
 from mlperf_tui.rules.model import (
     Benchmark,
@@ -52,7 +53,6 @@ EXECUTION_PROVIDERS: tuple[str, ...] = get_args(ExecutionProvider)
 AssetSource = Literal["synthetic", "path", "url"]
 #: the synthetic model stand-ins: the ResNet50 v1.5 graph with random weights, or a tiny
 #: classifier with the same inputs and outputs (for long valid-execution trials)
-SyntheticModel = Literal["resnet50", "tiny"]
 
 #: canonical orders, so the same choices always dump to the same YAML
 _SCENARIO_ORDER: tuple[Scenario, ...] = tuple(Scenario)
@@ -123,8 +123,9 @@ class ModelAsset(_Model):
     """Where the model comes from: a generated stand-in, a local file or a URL."""
 
     source: AssetSource
-    #: synthetic only (and then "resnet50" when not given)
-    kind: SyntheticModel | None = None
+    #: which of the benchmark's models it is (mlperf-tui rules BENCHMARK lists them); for a
+    #: synthetic stand-in the reference's when not given, for a file or URL the reference
+    kind: str | None = None
     path: str | None = None
     url: str | None = None
     sha256: str | None = None
@@ -250,13 +251,11 @@ def _check_against_rules(p: Profile) -> None:
         raise ProfileFieldError(exc.message, exc.fix, ("benchmark",)) from None
     p.benchmark = bench.name  # the checker's or LoadGen's name for it becomes ours
 
-    if bench.harness_task is None:
-        runnable = [b.name for b in round_rules.benchmarks.values() if b.harness_task]
-        raise ProfileFieldError(
-            f"{bench.name} has no built-in harness yet, so mlperf-tui cannot run it",
-            "choose a benchmark it can run: " + ", ".join(runnable),
-            ("benchmark",),
-        )
+    try:
+        entry = benchmarks.require(bench.name, round_rules.benchmarks)
+    except RulesError as exc:
+        raise ProfileFieldError(exc.message, exc.fix, ("benchmark",)) from None
+    _check_model_kind(p, entry)
 
     if p.infer_from_singlestream:
         if p.category != Category.EDGE:
@@ -406,13 +405,31 @@ def _check_source_fields(
 
 def _check_model_asset(model: ModelAsset) -> None:
     _check_source_fields(model.source, model.path, model.url, model.sha256, "model")
+
+
+def _check_model_kind(p: Profile, entry: BenchmarkEntry) -> None:
+    """assets.model.kind names one of the benchmark's models, allowed in the division."""
+    model = p.assets.model
+    loc = ("assets", "model", "kind")
     if model.source == "synthetic" and model.kind is None:
-        model.kind = "resnet50"
-    if model.source != "synthetic" and model.kind is not None:
+        model.kind = entry.default_model.name
+    try:
+        kind = entry.model(model.kind)
+    except RulesError as exc:
+        raise ProfileFieldError(exc.message, exc.fix, loc) from None
+    if model.source == "synthetic" and kind.standin is None:
         raise ProfileFieldError(
-            "assets.model.kind chooses a synthetic stand-in, but the source is " + model.source,
-            "remove kind, or set source: synthetic",
-            ("assets", "model", "kind"),
+            f"{kind.name} has no synthetic stand-in",
+            f"use a kind that has one ({', '.join(entry.standins)}), or give the model's path",
+            loc,
+        )
+    if p.division == Division.CLOSED and not kind.closed:
+        allowed = [k.name for k in entry.models if k.closed]
+        raise ProfileFieldError(
+            f"the closed division runs the reference model; {kind.name} ({kind.title}) is an "
+            "open-division model",
+            f"choose division: open, or kind: {' or '.join(allowed)}",
+            loc,
         )
 
 

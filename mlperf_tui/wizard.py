@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from mlperf_tui import rules
+from mlperf_tui import benchmarks, rules
 from mlperf_tui.errors import MlperfTuiError, ProfileError
 from mlperf_tui.profile import (
     EXECUTION_PROVIDERS,
@@ -36,12 +36,6 @@ Answers = dict[str, Any]
 
 #: scenarios sized by a latency target (ms); the others by queries per second
 LATENCY_SCENARIOS: tuple[Scenario, ...] = (Scenario.SINGLE_STREAM, Scenario.MULTI_STREAM)
-
-#: synthetic model stand-ins the profile offers (profile.ModelAsset.kind)
-SYNTHETIC_MODELS: tuple[tuple[str, str], ...] = (
-    ("resnet50", "ResNet50 v1.5 graph with random weights (real compute, chance accuracy)"),
-    ("tiny", "a tiny stand-in model (seconds per run; for trying the flow)"),
-)
 
 #: prefix of the answers that go to the systems JSON (profile ``system:``)
 SYSTEM_PREFIX = "system."
@@ -129,7 +123,7 @@ def runner_estimate(cores: int | None) -> Callable[[Profile], list[tuple[str, fl
     """
 
     def estimate(profile: Profile) -> list[tuple[str, float]]:
-        from mlperf_tui import runner
+        from mlperf_tui import run as runner
 
         calibration = runner.rule_of_thumb(profile, cores=cores)
         plan = runner.plan_runs(profile, calibration=calibration)
@@ -161,7 +155,7 @@ def answers_from_profile(profile: Profile) -> Answers:
         "intra_op_threads": int(data["backend"]["intra_op_threads"]),
         "batch_size": int(data["backend"]["batch_size"]),
         "model_source": model["source"],
-        "model_kind": model.get("kind") or "resnet50",
+        "model_kind": model.get("kind") or _default_kind(str(data["benchmark"])),
         "model_path": model.get("path", ""),
         "model_url": model.get("url", ""),
         "model_sha256": model.get("sha256", ""),
@@ -183,6 +177,11 @@ def answers_from_profile(profile: Profile) -> Answers:
     return answers
 
 
+def _default_kind(benchmark: str) -> str:
+    entry = benchmarks.get(benchmark)
+    return entry.default_model.name if entry else ""
+
+
 def default_answers() -> Answers:
     """The quickstart's answers."""
     return answers_from_profile(default_profile())
@@ -196,11 +195,15 @@ def profile_data(answers: Mapping[str, Any]) -> dict[str, Any]:
     """The profile as plain data (before validation), from the answers."""
     a = answers
     model: dict[str, Any] = {"source": a["model_source"]}
+    default_kind = _default_kind(str(a["benchmark"]))
+    kind = str(a.get("model_kind") or default_kind)
     if a["model_source"] == "synthetic":
-        model["kind"] = a.get("model_kind") or "resnet50"
-    elif a["model_source"] == "path":
+        model["kind"] = kind
+    elif kind and kind != default_kind:
+        model["kind"] = kind  # a file or URL of another model than the reference
+    if a["model_source"] == "path":
         model["path"] = str(a.get("model_path", "")).strip()
-    else:
+    elif a["model_source"] == "url":
         model["url"] = str(a.get("model_url", "")).strip()
     if a["model_source"] != "synthetic" and not _blank(a.get("model_sha256")):
         model["sha256"] = str(a["model_sha256"]).strip()
@@ -467,8 +470,9 @@ def _benchmark_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Quest
     round_rules = rules.get_round(str(a["round"]))
     choices = []
     for bench in round_rules.benchmarks.values():
-        runs = "yes" if bench.harness_task else "no"
-        est = benchmark_estimate(a, ctx, bench.name) if bench.harness_task else "-"
+        runnable = benchmarks.get(bench.name) is not None
+        runs = "yes" if runnable else "no"
+        est = benchmark_estimate(a, ctx, bench.name) if runnable else "-"
         choices.append(
             Choice(
                 bench.name,
@@ -592,6 +596,18 @@ def _scenario_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Questi
     return questions
 
 
+def _model_choices(a: Mapping[str, Any]) -> tuple[Choice, ...]:
+    entry = benchmarks.get(str(a.get("benchmark", "")))
+    if entry is None:
+        return ()
+    synthetic = a.get("model_source") == "synthetic"
+    return tuple(
+        Choice(k.name, f"{k.name}: {k.title}")
+        for k in entry.models
+        if not synthetic or k.standin is not None
+    )
+
+
 def _asset_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Question]:
     sources = (
         Choice("synthetic", "synthetic stand-in, generated here (no download)"),
@@ -602,10 +618,11 @@ def _asset_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Question]
         Question("model_source", "Model", Kind.CHOICE, choices=sources),
         Question(
             "model_kind",
-            "Stand-in model",
+            "Which model",
             Kind.CHOICE,
-            choices=tuple(Choice(v, f"{v}: {d}") for v, d in SYNTHETIC_MODELS),
-            when=lambda ans: ans.get("model_source") == "synthetic",
+            help="Synthetic: the graph generated with random weights. A file or URL: which "
+            "model it is (the reference, or an open-division one).",
+            choices=_model_choices(a),
         ),
         Question(
             "model_path",
@@ -636,7 +653,7 @@ def _asset_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Question]
             "dataset_path",
             "Data set folder",
             Kind.PATH,
-            help="An ImageNet validation folder with val_map.txt.",
+            help=_dataset_help(a),
             when=lambda ans: ans.get("dataset_source") == "path",
         ),
         Question(
@@ -653,6 +670,11 @@ def _asset_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Question]
             when=lambda ans: ans.get("dataset_source") in ("path", "url"),
         ),
     ]
+
+
+def _dataset_help(a: Mapping[str, Any]) -> str:
+    entry = benchmarks.get(str(a.get("benchmark", "")))
+    return f"A folder of {entry.dataset.name}." if entry else "The benchmark's data set folder."
 
 
 def _settings_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Question]:
@@ -826,7 +848,7 @@ def check_assets(answers: Mapping[str, Any], base: Path | None = None) -> list[A
     from mlperf_tui import assets
 
     out = []
-    bench = _bench(answers)
+    entry = benchmarks.get(_bench(answers).name)
     for what, prefix in (("model", "model"), ("data set", "dataset")):
         source = answers.get(f"{prefix}_source")
         if source == "synthetic":
@@ -869,10 +891,14 @@ def check_assets(answers: Mapping[str, Any], base: Path | None = None) -> list[A
         if not path.is_absolute() and base is not None:
             path = base / path
         try:
+            if entry is None:
+                raise MlperfTuiError(
+                    f"mlperf-tui cannot run {_bench(answers).name}", "choose another benchmark"
+                )
             if prefix == "model":
-                assets.check_model(path, bench.harness_task or "imagenet_classification")
+                assets.check_model(path, entry, answers.get("model_kind") or None)
             else:
-                assets.check_dataset(path)
+                assets.check_dataset(path, entry)
         except MlperfTuiError as exc:
             out.append(AssetCheck(what, False, exc.message, exc.fix))
         else:
@@ -891,17 +917,12 @@ def calibrate_targets(
 
     Synthetic stand-ins are generated first (cached, so the run reuses them).
     """
-    from mlperf_tui import runner
+    from mlperf_tui import run as runner
 
     profile = build_profile(answers)
     profile_file = (base or Path.cwd()) / "wizard.yaml"
     resolved = runner.resolve_assets(profile, profile_path=profile_file)
-    cal = runner.calibrate(
-        resolved.model_path,
-        intra_op_threads=profile.backend.intra_op_threads,
-        batch_size=min(profile.backend.batch_size, 8),
-        execution_provider=profile.backend.execution_provider,
-    )
+    cal = runner.time_model(profile, resolved, batch_size=min(profile.backend.batch_size, 8))
     spq = rules.get_round(profile.round).multistream_samples_per_query
     suggestions: dict[str, float] = {}
     for scenario in profile.scenarios:
@@ -1011,12 +1032,8 @@ def check_step(step_id: str, answers: Answers, ctx: WizardContext) -> list[str]:
         return []  # the front end opens the file (open_profile) and reports its errors
     if step_id == "benchmark":
         bench = _bench(answers)
-        if bench.harness_task is None:
-            runnable = [
-                b.name
-                for b in rules.get_round(str(answers["round"])).benchmarks.values()
-                if b.harness_task
-            ]
+        if benchmarks.get(bench.name) is None:
+            runnable = benchmarks.runnable(rules.get_round(str(answers["round"])).benchmarks)
             return [
                 f"{bench.name} has no built-in harness yet; choose one of: {', '.join(runnable)}"
             ]

@@ -30,11 +30,13 @@ class TinyAssets:
 
 @pytest.fixture(scope="session")
 def tiny_assets(tmp_path_factory: pytest.TempPathFactory) -> TinyAssets:
-    from mlperf_tui.assets import synthetic_imagenet, synthetic_model
+    from mlperf_tui import benchmarks
+    from mlperf_tui.assets import synthetic_dataset, synthetic_model
 
     root = tmp_path_factory.mktemp("assets")
-    model = synthetic_model("tiny", seed=0, cache_dir=root)
-    dataset = synthetic_imagenet(TINY_IMAGENET_COUNT, seed=0, cache_dir=root)
+    entry = benchmarks.require("resnet50")
+    model = synthetic_model(entry, "tiny", seed=0, cache_dir=root)
+    dataset = synthetic_dataset(entry, TINY_IMAGENET_COUNT, seed=0, cache_dir=root)
     return TinyAssets(model, dataset, root / "preprocessed", TINY_IMAGENET_COUNT)
 
 

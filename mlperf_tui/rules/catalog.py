@@ -63,7 +63,6 @@ class Facts:
     dataset: str
     reference_model: str
     variant: str = ""
-    harness_task: str | None = None
     loadgen_interactive_model: str | None = None
     aliases: tuple[str, ...] = ()
     llm: bool = False
@@ -97,7 +96,6 @@ FACTS: Mapping[str, Facts] = _facts(
         task="image classification",
         dataset="ImageNet 2012 validation (224x224)",
         reference_model="ResNet50-v1.5",
-        harness_task="imagenet_classification",
         aliases=("resnet50-v1.5", "resnet-50"),
     ),
     Facts(
@@ -549,7 +547,6 @@ def build_one(
         inferable_from=MappingProxyType(inferable),
         accuracy_sample_count=spec.accuracy_sample_count,
         variant=facts.variant,
-        harness_task=facts.harness_task,
         offline_min_samples=spec.offline_min_samples,
         required_scenarios_datacenter_edge=_ordered(spec.datacenter_edge or ()),
         optional_scenarios_datacenter_edge=_ordered(spec.optional_datacenter_edge),

@@ -112,8 +112,6 @@ class Benchmark:
     accuracy_sample_count: int | None = None
     #: "99" / "99.9" / "" - which accuracy variant this is
     variant: str = ""
-    #: the task module of the built-in harness that runs it, or None
-    harness_task: str | None = None
     #: Offline: the least samples one query must hold (the checker's OFFLINE_MIN_SPQ_SINCE_V4,
     #: LoadGen's ``<model>.Offline.min_query_count``)
     offline_min_samples: int | None = None

@@ -68,7 +68,6 @@ def benchmark_dict(bench: Benchmark, round_: Round) -> dict[str, Any]:
         "units": {s.value: u for s, u in bench.units.items() if s in offered},
         "llm": bench.llm,
         "endpoints_allowed": bench.endpoints_allowed,
-        "built_in_harness": bench.harness_task is not None,
     }
 
 

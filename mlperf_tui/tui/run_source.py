@@ -128,7 +128,7 @@ class RunnerSource:
     """Runs a profile with :mod:`mlperf_tui.runner` (assets, timing, plan, harness children)."""
 
     def __init__(self, profile_path: Path, results_root: Path | None = None) -> None:
-        from mlperf_tui import runner
+        from mlperf_tui import run as runner
         from mlperf_tui.profile import load_profile
 
         self.profile_path = profile_path
@@ -139,7 +139,7 @@ class RunnerSource:
         self.limits = limits_for(self.profile, plan)
 
     def run(self, on_event: EventCallback, on_log: LogCallback, cancel: threading.Event) -> Any:
-        from mlperf_tui import runner
+        from mlperf_tui import run as runner
 
         last_label: list[str] = [""]
 

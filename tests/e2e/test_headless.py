@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from mlperf_tui import runner
+from mlperf_tui import run as runner
 from mlperf_tui.profile import Profile
 
 #: short runs: the tests check behaviour, not figures

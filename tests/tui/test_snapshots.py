@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from tui_replay import EVENTS, PLAN, valid_limits
 
 from mlperf_tui import wizard
-from mlperf_tui.runner import ResultsSet, RunResult
+from mlperf_tui.run import ResultsSet, RunResult
 from mlperf_tui.tui.app import MlperfTuiApp
 from mlperf_tui.tui.messages import BrowseRequested
 from mlperf_tui.tui.run_source import ReplaySource

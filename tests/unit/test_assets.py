@@ -17,8 +17,11 @@ import onnxruntime as ort
 import pytest
 from PIL import Image
 
-from mlperf_tui import assets
-from mlperf_tui.errors import AssetError
+from mlperf_tui import assets, benchmarks
+from mlperf_tui.benchmarks.imagenet import graphs
+from mlperf_tui.errors import AssetError, RulesError
+
+ENTRY = benchmarks.require("resnet50")
 
 
 @pytest.fixture(scope="session")
@@ -29,12 +32,12 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def resnet50(cache: Path) -> Path:
     """The ResNet50 stand-in, generated once per session (~2 s)."""
-    return assets.synthetic_model("resnet50", seed=0, cache_dir=cache)
+    return assets.synthetic_model(ENTRY, "resnet50", seed=0, cache_dir=cache)
 
 
 @pytest.fixture(scope="session")
 def tiny(cache: Path) -> Path:
-    return assets.synthetic_model("tiny", seed=0, cache_dir=cache)
+    return assets.synthetic_model(ENTRY, "tiny", seed=0, cache_dir=cache)
 
 
 def sha(path: Path) -> str:
@@ -67,7 +70,7 @@ def test_resnet50_stand_in_has_the_mlcommons_graph(resnet50: Path) -> None:
     model = onnx.load(str(resnet50))
     onnx.checker.check_model(model)
     ops = collections.Counter(n.op_type for n in model.graph.node)
-    assert dict(ops) == assets.RESNET50_OP_HISTOGRAM
+    assert dict(ops) == graphs.RESNET50_OP_HISTOGRAM
     assert sum(ops.values()) == 130
     assert model.opset_import[0].version == 8
     weights = {i.name: tuple(i.dims) for i in model.graph.initializer}
@@ -125,7 +128,7 @@ def test_stand_ins_load_in_onnxruntime_with_the_exact_io(resnet50: Path, tiny: P
 def test_resnet50_stand_in_predictions_vary_with_the_image(resnet50: Path, tmp_path: Path) -> None:
     from harness.datasets.imagenet import preprocess_image
 
-    folder = assets.synthetic_imagenet(8, seed=3, cache_dir=tmp_path)
+    folder = assets.synthetic_dataset(ENTRY, 8, seed=3, cache_dir=tmp_path)
     x = np.stack([preprocess_image(p) for p in sorted(folder.glob("*.JPEG"))])
     (argmax,) = session(resnet50).run(["ArgMax:0"], {"input_tensor:0": x})
     assert len(set(argmax.tolist())) >= 3  # not one class for every image
@@ -134,32 +137,34 @@ def test_resnet50_stand_in_predictions_vary_with_the_image(resnet50: Path, tmp_p
 def test_synthetic_models_are_deterministic_from_the_seed(
     resnet50: Path, tiny: Path, tmp_path: Path
 ) -> None:
-    again = assets.synthetic_model("tiny", seed=0, cache_dir=tmp_path)
+    again = assets.synthetic_model(ENTRY, "tiny", seed=0, cache_dir=tmp_path)
     assert again != tiny and sha(again) == sha(tiny)
-    other = assets.synthetic_model("tiny", seed=1, cache_dir=tmp_path)
+    other = assets.synthetic_model(ENTRY, "tiny", seed=1, cache_dir=tmp_path)
     assert sha(other) != sha(tiny)
-    rebuilt = assets.build_resnet50(0).SerializeToString()
+    rebuilt = graphs.build_resnet50(0).SerializeToString()
     assert hashlib.sha256(rebuilt).hexdigest() == sha(resnet50)
 
 
 def test_synthetic_model_is_cached_and_reported(cache: Path, tiny: Path) -> None:
     calls: list[tuple[str, int, int | None]] = []
-    assert assets.synthetic_model("tiny", 0, cache, progress=lambda *a: calls.append(a)) == tiny
+    assert (
+        assets.synthetic_model(ENTRY, "tiny", 0, cache, progress=lambda *a: calls.append(a)) == tiny
+    )
     assert calls == []  # a cache hit does no work
     fresh = cache / "fresh"
-    assets.synthetic_model("tiny", 3, fresh, progress=lambda *a: calls.append(a))
+    assets.synthetic_model(ENTRY, "tiny", 3, fresh, progress=lambda *a: calls.append(a))
     assert calls[-1][1:] == (1, 1)
     assert not list((fresh / "models").glob("*.tmp"))
-    with pytest.raises(AssetError, match="unknown synthetic model"):
-        assets.synthetic_model("vgg", 0, cache)  # type: ignore[arg-type]
+    with pytest.raises(RulesError, match='"vgg" is not a model mlperf-tui can run for resnet50'):
+        assets.synthetic_model(ENTRY, "vgg", 0, cache)
 
 
 # --- synthetic ImageNet ----------------------------------------------------------------------
 
 
 def test_synthetic_imagenet_is_deterministic_and_varied(tmp_path: Path) -> None:
-    a = assets.synthetic_imagenet(12, seed=5, cache_dir=tmp_path / "a")
-    b = assets.synthetic_imagenet(12, seed=5, cache_dir=tmp_path / "b", workers=1)
+    a = assets.synthetic_dataset(ENTRY, 12, seed=5, cache_dir=tmp_path / "a")
+    b = assets.synthetic_dataset(ENTRY, 12, seed=5, cache_dir=tmp_path / "b")
     lines = (a / "val_map.txt").read_text().splitlines()
     assert len(lines) == 12
     assert (b / "val_map.txt").read_text() == (a / "val_map.txt").read_text()
@@ -173,10 +178,10 @@ def test_synthetic_imagenet_is_deterministic_and_varied(tmp_path: Path) -> None:
             assert min(im.size) >= 64 and max(im.size) <= 500
             sizes.add(im.size)
     assert len(sizes) >= 10  # varied sizes and aspect ratios exercise the resize path
-    other = assets.synthetic_imagenet(12, seed=6, cache_dir=tmp_path / "a")
+    other = assets.synthetic_dataset(ENTRY, 12, seed=6, cache_dir=tmp_path / "a")
     assert (other / "val_map.txt").read_text() != (a / "val_map.txt").read_text()
     # a larger set of the same seed starts with the same images
-    more = assets.synthetic_imagenet(14, seed=5, cache_dir=tmp_path / "a")
+    more = assets.synthetic_dataset(ENTRY, 14, seed=5, cache_dir=tmp_path / "a")
     assert (more / "val_map.txt").read_text().splitlines()[:12] == lines
     assert not [p for p in (tmp_path / "a" / "datasets").iterdir() if p.name.startswith(".")]
 
@@ -185,43 +190,45 @@ def test_synthetic_imagenet_is_deterministic_and_varied(tmp_path: Path) -> None:
 
 
 def test_resolve_model_accepts_synthetic_and_checked_local_files(tiny: Path, cache: Path) -> None:
-    assert assets.resolve_model("synthetic:tiny", cache_dir=cache) == tiny
-    assert assets.resolve_model(str(tiny)) == tiny
+    assert assets.resolve_model("synthetic", ENTRY, "tiny", cache_dir=cache) == tiny
+    assert assets.resolve_model(str(tiny), ENTRY) == tiny
 
 
 def test_resolve_model_rejects_unusable_files(tiny: Path, tmp_path: Path) -> None:
     with pytest.raises(AssetError, match="does not exist") as missing:
-        assets.resolve_model(tmp_path / "nope.onnx")
+        assets.resolve_model(tmp_path / "nope.onnx", ENTRY)
     assert missing.value.fix
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"\x08\x07 not a model at all \xff\xff")
     with pytest.raises(AssetError, match="not an ONNX model"):
-        assets.resolve_model(junk)
+        assets.resolve_model(junk, ENTRY)
     model = onnx.load(str(tiny))
     dims = model.graph.input[0].type.tensor_type.shape.dim
-    dims[2].dim_value = dims[3].dim_value = 299
+    dims[1].dim_value = 4  # no RGB axis
     wrong = tmp_path / "wrong.onnx"
     onnx.save(model, str(wrong))
-    with pytest.raises(AssetError, match=r"expected shape \[N,3,224,224\], found \[N,3,299,299\]"):
-        assets.resolve_model(wrong)
+    with pytest.raises(AssetError) as err:
+        assets.resolve_model(wrong, ENTRY)
+    assert "wrong.onnx does not fit ResNet50 v1.5" in err.value.message
+    assert "input_tensor:0 has shape [N,4,224,224]" in err.value.message
     with pytest.raises(AssetError, match="no sha256"):
-        assets.resolve_model("https://example.invalid/resnet50_v1.onnx")
-    with pytest.raises(AssetError, match="unknown synthetic model"):
-        assets.resolve_model("synthetic:vgg")
+        assets.resolve_model("https://example.invalid/resnet50_v1.onnx", ENTRY)
+    with pytest.raises(RulesError, match='"vgg" is not a model'):
+        assets.resolve_model("synthetic", ENTRY, "vgg")
 
 
 def test_resolve_dataset_checks_the_folder(tmp_path: Path) -> None:
     with pytest.raises(AssetError, match="does not exist"):
-        assets.resolve_dataset(tmp_path / "none")
+        assets.resolve_dataset(tmp_path / "none", ENTRY)
     with pytest.raises(AssetError, match=r"no val_map\.txt"):
-        assets.resolve_dataset(tmp_path)
+        assets.resolve_dataset(tmp_path, ENTRY)
     (tmp_path / "val_map.txt").write_text("a.JPEG 3\n")
     with pytest.raises(AssetError, match="first image"):
-        assets.resolve_dataset(tmp_path)
+        assets.resolve_dataset(tmp_path, ENTRY)
     with pytest.raises(AssetError, match="needs a count"):
-        assets.resolve_dataset("synthetic")
-    made = assets.resolve_dataset("synthetic", cache_dir=tmp_path / "c", count=3)
-    assert assets.resolve_dataset(made) == made
+        assets.resolve_dataset("synthetic", ENTRY)
+    made = assets.resolve_dataset("synthetic", ENTRY, cache_dir=tmp_path / "c", count=3)
+    assert assets.resolve_dataset(made, ENTRY) == made
 
 
 # --- downloads -------------------------------------------------------------------------------
@@ -359,18 +366,20 @@ def test_resolve_model_and_dataset_from_urls(server: _Server, tiny: Path, tmp_pa
     server.files["/resnet50_v1.onnx"] = model_bytes
     got = assets.resolve_model(
         server.url("/resnet50_v1.onnx"),
+        ENTRY,
         cache_dir=tmp_path,
         sha256=hashlib.sha256(model_bytes).hexdigest(),
     )
     assert got.read_bytes() == model_bytes
 
-    src = assets.synthetic_imagenet(3, seed=1, cache_dir=tmp_path / "src")
+    src = assets.synthetic_dataset(ENTRY, 3, seed=1, cache_dir=tmp_path / "src")
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tf:
         tf.add(src, arcname="imagenet-mini")
     server.files["/imagenet-mini.tar.gz"] = buf.getvalue()
     folder = assets.resolve_dataset(
         server.url("/imagenet-mini.tar.gz"),
+        ENTRY,
         cache_dir=tmp_path,
         sha256=hashlib.sha256(buf.getvalue()).hexdigest(),
     )

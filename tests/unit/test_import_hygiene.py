@@ -43,7 +43,7 @@ def test_core_module_loads_no_ui_library(module: str) -> None:
 #: the rest of the core (DESIGN.md "Layers"); checked once each module exists
 OTHER_CORE = [
     "mlperf_tui.assets",
-    "mlperf_tui.runner",
+    "mlperf_tui.run",
     "mlperf_tui.package",
     "mlperf_tui.validate",
     "mlperf_tui.checklist",

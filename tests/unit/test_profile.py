@@ -207,18 +207,44 @@ def test_targets_of_the_right_kind_pass() -> None:
     assert list(p.targets) == [Scenario.SINGLE_STREAM, Scenario.OFFLINE]
 
 
-def test_path_source_needs_a_path_and_kind_is_synthetic_only() -> None:
+def test_path_source_needs_a_path_and_kind_names_one_of_the_benchmarks_models() -> None:
     err = _error(_data(assets={"model": {"source": "path"}, "dataset": {"source": "path"}}))
     assert "path is missing" in err.message
     err = _error(
         _data(
             assets={
-                "model": {"source": "path", "path": "m.onnx", "kind": "tiny"},
+                "model": {"source": "path", "path": "m.onnx", "kind": "vgg16"},
                 "dataset": {"source": "synthetic", "count": 8},
             }
         )
     )
     assert err.loc == ("assets", "model", "kind")
+    assert '"vgg16" is not a model mlperf-tui can run for resnet50' in err.message
+    assert "mobilenet" in err.fix
+    # a file of an open-division model says which model it is
+    data = _data(
+        division="open",
+        assets={
+            "model": {"source": "path", "path": "m.onnx", "kind": "mobilenet"},
+            "dataset": {"source": "synthetic", "count": 8},
+        },
+    )
+    assert Profile.model_validate(data).assets.model.kind == "mobilenet"
+
+
+def test_the_closed_division_refuses_an_open_division_model() -> None:
+    err = _error(
+        _data(
+            division="closed",
+            assets={
+                "model": {"source": "synthetic", "kind": "efficientnet-lite"},
+                "dataset": {"source": "synthetic", "count": 8},
+            },
+        )
+    )
+    assert err.loc == ("assets", "model", "kind")
+    assert "efficientnet-lite" in err.message and "open-division model" in err.message
+    assert "division: open" in err.fix
 
 
 def test_synthetic_data_set_needs_a_size() -> None:

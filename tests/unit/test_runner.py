@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from mlperf_tui import rules, runner
+from mlperf_tui import rules
+from mlperf_tui import run as runner
 from mlperf_tui.profile import Profile, default_profile, profile_to_dict
 from mlperf_tui.rules.model import Mode, Scenario
 

@@ -1,0 +1,273 @@
+"""Models and data sets: generated stand-ins, local paths and verified downloads.
+
+No weights or data sets can be downloaded on an offline machine, yet the whole flow must run
+there (DESIGN.md, "Synthetic stand-ins"). What a stand-in is comes from the benchmark's entry
+in the registry (``mlperf_tui.benchmarks``): its models' graph builders and its data set's
+generator. This package caches them, deterministically from a seed:
+
+- :func:`synthetic_model` - one of the entry's models with random weights;
+- :func:`synthetic_dataset` - a folder of the entry's data-set layout with ``count`` samples.
+
+Real assets use the same code path: :func:`resolve_model` / :func:`resolve_dataset` accept a
+local path (checked on the spot), an http(s) URL with its sha256 (downloaded with resume,
+verified, cached by hash; an archive is unpacked safely) or ``synthetic``. Progress goes to a
+callback ``progress(label, done, total)`` that the CLI and TUI render. Every failure a user can
+cause is an :class:`~mlperf_tui.errors.AssetError` with a fix.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mlperf_tui.assets.cache import CACHE_ENV, atomic_file, cache_root, ensure_dir
+from mlperf_tui.assets.download import download, extract, is_url, sha256_file
+from mlperf_tui.errors import AssetError
+
+if TYPE_CHECKING:
+    import onnx
+
+    from harness.backends import TensorInfo
+    from harness.tasks import Binding
+    from mlperf_tui.benchmarks import BenchmarkEntry, ModelKind
+
+__all__ = [
+    "CACHE_ENV",
+    "Progress",
+    "cache_root",
+    "check_dataset",
+    "check_model",
+    "download",
+    "model_inputs",
+    "model_io",
+    "resolve_dataset",
+    "resolve_model",
+    "sha256_file",
+    "synthetic_dataset",
+    "synthetic_model",
+]
+
+#: (label, done, total) — total is None when unknown
+Progress = Callable[[str, int, "int | None"], None]
+#: the source of a generated stand-in, as a profile writes it
+SYNTHETIC = "synthetic"
+#: bump when a generator's output changes, so stale stand-ins are not reused
+GENERATOR_VERSION = 1
+
+
+# --- stand-ins -------------------------------------------------------------------------------
+
+
+def synthetic_model(
+    entry: BenchmarkEntry,
+    kind: str | None = None,
+    seed: int = 0,
+    cache_dir: Path | str | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """The cached stand-in of one of the entry's models, generated on first use."""
+    model = entry.model(kind)
+    if model.standin is None:
+        raise AssetError(
+            f"{model.name} has no synthetic stand-in",
+            f"use one of: {', '.join(entry.standins)}, or give the model's path",
+        )
+    target = (
+        cache_root(cache_dir)
+        / "models"
+        / f"synthetic-{model.name}-seed{seed}-g{GENERATOR_VERSION}.onnx"
+    )
+    if target.is_file():
+        return target
+    label = f"Generating the synthetic {model.name} model"
+    if progress:
+        progress(label, 0, 1)
+    data = model.standin(seed).SerializeToString()
+    with atomic_file(target) as tmp:
+        tmp.write_bytes(data)
+    if progress:
+        progress(label, 1, 1)
+    return target
+
+
+def synthetic_dataset(
+    entry: BenchmarkEntry,
+    count: int,
+    seed: int = 0,
+    cache_dir: Path | str | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """A cached folder of ``count`` generated samples in the entry's data-set layout."""
+    if count < 1:
+        raise AssetError(
+            f"a synthetic data set needs at least 1 sample, got {count}", "use a positive count"
+        )
+    root = ensure_dir(cache_root(cache_dir) / "datasets")
+    target = root / f"synthetic-{entry.dataset.slug}-seed{seed}-n{count}-g{GENERATOR_VERSION}"
+    if (target / entry.dataset.marker).is_file():
+        return target
+    build = Path(tempfile.mkdtemp(dir=root, prefix=f".{target.name}."))
+    try:
+        entry.dataset.synthesize(count, seed, build, progress)
+        try:
+            os.rename(build, target)  # atomic: the folder appears complete or not at all
+        except OSError:
+            if not (target / entry.dataset.marker).is_file():  # not another process winning
+                raise
+    except OSError as exc:
+        raise AssetError(
+            f"cannot write the synthetic data set in {root}: {exc.strerror or exc}",
+            f"free some disk space there, or set {CACHE_ENV} to another folder",
+        ) from None
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    return target
+
+
+# --- checks ----------------------------------------------------------------------------------
+
+
+def model_io(model: onnx.ModelProto) -> tuple[list[TensorInfo], list[TensorInfo]]:
+    """The inputs (initializers excluded) and outputs of an ONNX graph."""
+    from onnx import helper
+
+    from harness.backends import TensorInfo
+
+    def spec(vi: Any) -> TensorInfo:
+        t = vi.type.tensor_type
+        dims = tuple(d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim)
+        dtype = (
+            np.dtype(helper.tensor_dtype_to_np_dtype(t.elem_type)).name
+            if t.elem_type
+            else "unknown"
+        )
+        return TensorInfo(vi.name, dims if t.HasField("shape") else None, dtype)
+
+    inits = {i.name for i in model.graph.initializer}
+    inputs = [spec(v) for v in model.graph.input if v.name not in inits]
+    return inputs, [spec(v) for v in model.graph.output]
+
+
+def _load_onnx(path: Path) -> onnx.ModelProto:
+    import onnx
+
+    if not path.exists():
+        raise AssetError(
+            f"model file {path} does not exist",
+            "check the path, or use source: synthetic for a generated stand-in",
+        )
+    if not path.is_file():
+        raise AssetError(f"model path {path} is not a file", "point it at the .onnx file itself")
+    if not os.access(path, os.R_OK):
+        raise AssetError(
+            f"model file {path} is not readable", f"fix its permissions (chmod a+r {path})"
+        )
+    try:
+        return onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # onnx raises DecodeError / ValueError / OSError
+        raise AssetError(
+            f"{path} is not an ONNX model ({type(exc).__name__}: {exc})",
+            "re-download or regenerate it (the file may be truncated)",
+        ) from None
+
+
+def model_inputs(path: Path) -> list[TensorInfo]:
+    """The inputs of the ONNX model at ``path``; AssetError when it cannot be read."""
+    return model_io(_load_onnx(path))[0]
+
+
+def check_model(path: Path, entry: BenchmarkEntry, kind: str | None = None) -> Binding:
+    """How the entry's task maps the ONNX model at ``path``; AssetError naming what does not
+    fit (a missing or unreadable file, not ONNX, a tensor the task cannot map)."""
+    from harness.tasks import TaskError, get_task
+
+    model_kind: ModelKind = entry.model(kind)
+    graph = _load_onnx(path)
+    try:
+        task = get_task(entry.task)
+        inputs, outputs = model_io(graph)
+        return task.bind(inputs, outputs, model_kind.task_options)
+    except TaskError as exc:
+        raise AssetError(
+            f"{path.name} does not fit {model_kind.title}: {exc.message}", exc.fix
+        ) from None
+
+
+def check_dataset(folder: Path, entry: BenchmarkEntry) -> int:
+    """AssetError unless ``folder`` holds the entry's data set; its sample count."""
+    return entry.dataset.check(folder)
+
+
+# --- resolving sources -----------------------------------------------------------------------
+
+
+def _fetch(
+    url: str, sha256: str | None, cache_dir: Path | str | None, progress: Progress | None
+) -> Path:
+    if not sha256:
+        raise AssetError(
+            f"no sha256 given for {url}",
+            "add the file's sha256 next to the URL so the download can be verified",
+        )
+    return download(url, sha256, cache_dir, progress)
+
+
+def resolve_model(
+    source: str | Path,
+    entry: BenchmarkEntry,
+    kind: str | None = None,
+    cache_dir: Path | str | None = None,
+    progress: Progress | None = None,
+    *,
+    sha256: str | None = None,
+    seed: int = 0,
+) -> Path:
+    """A checked model file from ``synthetic``, a local path or a URL with its sha256."""
+    text = str(source)
+    if text == SYNTHETIC:
+        path = synthetic_model(entry, kind, seed, cache_dir, progress)
+    elif is_url(text):
+        path = _fetch(text, sha256, cache_dir, progress)
+    else:
+        path = Path(text).expanduser()
+    check_model(path, entry, kind)
+    return path
+
+
+def resolve_dataset(
+    source: str | Path,
+    entry: BenchmarkEntry,
+    cache_dir: Path | str | None = None,
+    progress: Progress | None = None,
+    *,
+    sha256: str | None = None,
+    count: int | None = None,
+    seed: int = 0,
+) -> Path:
+    """A checked data set folder from ``synthetic`` (needs count), a folder or an archive URL."""
+    text = str(source)
+    if text == SYNTHETIC:
+        if count is None:
+            raise AssetError(
+                "a synthetic data set needs a count", "give the number of samples to generate"
+            )
+        return synthetic_dataset(entry, count, seed, cache_dir, progress)
+    if is_url(text):
+        archive = _fetch(text, sha256, cache_dir, progress)
+        unpacked = extract(archive, archive.parent)
+        folder = entry.dataset.locate(unpacked)
+        if folder is None:
+            raise AssetError(
+                f"no {entry.dataset.marker} in {unpacked} or one folder below",
+                f"the archive must hold {entry.dataset.name}",
+            )
+    else:
+        folder = Path(text).expanduser()
+    check_dataset(folder, entry)
+    return folder

@@ -1,0 +1,144 @@
+"""Verified downloads (resumable, checked against a sha256) and safe archive extraction."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlperf_tui.assets.cache import cache_root, ensure_dir
+from mlperf_tui.errors import AssetError
+
+if TYPE_CHECKING:
+    from mlperf_tui.benchmarks import Progress
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def download(
+    url: str,
+    sha256: str,
+    cache_dir: Path | str | None = None,
+    progress: Progress | None = None,
+    timeout_s: float = 30.0,
+) -> Path:
+    """Download `url` into the cache (keyed by sha256), resuming a partial file; verified."""
+    sha = sha256.lower().strip()
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise AssetError(
+            f"{sha256!r} is not a sha256 (64 hex digits)", "copy the checksum the publisher gives"
+        )
+    name = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name or "download"
+    folder = ensure_dir(cache_root(cache_dir) / "downloads" / sha)
+    target = folder / name
+    if target.is_file():
+        return target
+    part = folder / f"{name}.part"
+    have = part.stat().st_size if part.exists() else 0
+    request = urllib.request.Request(url, headers={"User-Agent": "mlperf-tui"})
+    if have:
+        request.add_header("Range", f"bytes={have}-")
+    label = f"Downloading {name}"
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout_s)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and have:  # the partial file is already complete
+            response = None
+        else:
+            raise AssetError(
+                f"download of {url} failed: HTTP {exc.code} {exc.reason}",
+                "check the URL (or download the file yourself and give its local path)",
+            ) from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise AssetError(
+            f"cannot reach {url}: {reason}",
+            "check the network, or download the file elsewhere and give its local path",
+        ) from None
+    if response is not None:
+        with response:
+            resumed = response.status == 206
+            mode = "ab" if resumed else "wb"
+            done = have if resumed else 0
+            length = response.headers.get("Content-Length")
+            total = done + int(length) if length and length.isdigit() else None
+            if progress:
+                progress(label, done, total)
+            try:
+                with open(part, mode) as fh:
+                    while block := response.read(1 << 20):
+                        fh.write(block)
+                        done += len(block)
+                        if progress:
+                            progress(label, done, total)
+            except (OSError, http.client.HTTPException) as exc:
+                raise AssetError(
+                    f"download of {url} stopped at {done} bytes: {exc!r}",
+                    "run again: the download resumes where it stopped",
+                ) from None
+            if total is not None and done < total:
+                raise AssetError(
+                    f"download of {url} stopped at {done} of {total} bytes (connection closed)",
+                    "run again: the download resumes where it stopped",
+                )
+    got = sha256_file(part)
+    if got != sha:
+        part.unlink(missing_ok=True)
+        raise AssetError(
+            f"{name} from {url} has sha256 {got}, expected {sha}",
+            "check the checksum in the profile; the corrupt download was deleted, run again",
+        )
+    os.replace(part, target)
+    return target
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def extract(archive: Path, dest_root: Path) -> Path:
+    """Unpack a .tar(.gz|.bz2|.xz) or .zip next to its download, atomically."""
+    dest = dest_root / "extracted"
+    if dest.is_dir():
+        return dest
+    build = Path(tempfile.mkdtemp(dir=dest_root, prefix=".extract."))
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                for member in zf.namelist():
+                    if member.startswith("/") or ".." in Path(member).parts:
+                        raise AssetError(
+                            f"{archive.name} holds an unsafe path {member!r}",
+                            "use a trusted archive",
+                        )
+                zf.extractall(build)
+        elif tarfile.is_tarfile(archive):
+            with tarfile.open(archive) as tf:
+                tf.extractall(build, filter="data")
+        else:
+            raise AssetError(
+                f"{archive.name} is not a .tar or .zip archive", "give a folder or an archive URL"
+            )
+        os.rename(build, dest)
+    except (tarfile.TarError, zipfile.BadZipFile, OSError) as exc:
+        raise AssetError(
+            f"cannot unpack {archive.name}: {exc}", "re-download the archive"
+        ) from None
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    return dest

@@ -1,0 +1,282 @@
+"""The results folder: what a replay of a profile leaves, written by the runner, read by all.
+
+One model of the folder (:class:`ResultsSet`, :class:`RunResult`) and its one codec
+(:func:`load_results`, :func:`write_summary`): the runner writes it; the packager, the
+checklist and the TUI read it through here::
+
+    RESULTS/ = <profile output or ./results>/<YYYYMMDD-HHMMSS>[-N]/
+        profile.yaml system.json plan.json summary.json
+        runs/<run_id>/ RUN.json user.conf [audit.config] events.jsonl harness.stderr.log
+                       result.json mlperf_log_{summary,detail,accuracy}.* [accuracy.txt]
+                       [verify_accuracy.txt verify_performance.txt accuracy/]
+
+``summary.json`` is written last (atomically), with ``complete`` true only when every planned
+run finished; a folder without it is not a results folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlperf_tui.errors import EnvironmentProblem, PackageError
+
+if TYPE_CHECKING:
+    from mlperf_tui.profile import Profile
+
+__all__ = [
+    "PLAN",
+    "PROFILE",
+    "RESULT",
+    "RUNS",
+    "RUN_CONFIG",
+    "STATUS_CANCELLED",
+    "STATUS_FAILED",
+    "STATUS_OK",
+    "STATUS_SKIPPED",
+    "SUMMARY",
+    "SYSTEM",
+    "ResultsSet",
+    "RunResult",
+    "load_results",
+    "new_results_folder",
+    "parse_run_id",
+    "run_id_for",
+    "write_json",
+    "write_summary",
+]
+
+PROFILE = "profile.yaml"
+SYSTEM = "system.json"
+PLAN = "plan.json"
+SUMMARY = "summary.json"
+RUNS = "runs"
+#: in each run's folder
+RUN_CONFIG = "RUN.json"
+RESULT = "result.json"
+EVENTS = "events.jsonl"
+HARNESS_STDERR = "harness.stderr.log"
+
+#: run statuses: the harness's three, plus runs that never started
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+STATUS_CANCELLED = "cancelled"
+STATUS_SKIPPED = "skipped"
+
+
+def run_id_for(scenario: str, mode: str, compliance_test: str | None = None) -> str:
+    """``Offline-performance``, ``SingleStream-accuracy``, ``Offline-TEST01``."""
+    return f"{scenario}-{compliance_test or mode}"
+
+
+def parse_run_id(run_id: str) -> tuple[str, str, str | None]:
+    """(scenario, mode, compliance test) of a run id."""
+    scenario, _, rest = run_id.partition("-")
+    if rest.startswith("TEST"):
+        return scenario, "performance", rest
+    return scenario, rest or "performance", None
+
+
+@dataclass
+class RunResult:
+    """What one run gave: status, LoadGen's verdict and metric, accuracy, compliance."""
+
+    run_id: str
+    benchmark: str
+    scenario: str
+    mode: str
+    compliance_test: str | None
+    status: str  # ok | failed | cancelled | skipped
+    folder: Path
+    valid: bool | None = None
+    metric_name: str | None = None
+    metric_value: float | None = None
+    metric_unit: str | None = None
+    early_stopping_met: bool | None = None
+    accuracy: float | None = None
+    accuracy_metric: str | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    message: str = ""
+    exit_code: int | None = None
+    duration_s: float | None = None
+    estimate_s: float | None = None
+    p90_ms: float | None = None
+    compliance: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == STATUS_OK
+
+    def to_dict(self, base: Path | None = None) -> dict[str, Any]:
+        data = asdict(self)
+        folder = self.folder
+        if base is not None:
+            with contextlib.suppress(ValueError):
+                folder = folder.relative_to(base)
+        data["folder"] = str(folder)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base: Path | None = None) -> RunResult:
+        known = set(cls.__dataclass_fields__)
+        values = {k: v for k, v in data.items() if k in known}
+        folder = Path(str(values.get("folder", "")))
+        if base is not None and not folder.is_absolute():
+            folder = base / folder
+        values["folder"] = folder
+        return cls(**values)
+
+
+@dataclass
+class ResultsSet:
+    """One results folder: the runs of one profile replay."""
+
+    folder: Path
+    runs: list[RunResult]
+    complete: bool
+    execution: str
+    synthetic: bool
+    benchmark: str = ""
+    division: str = ""
+    category: str = ""
+    round: str = ""
+    plan: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def profile_path(self) -> Path:
+        return self.folder / PROFILE
+
+    @property
+    def system_path(self) -> Path:
+        return self.folder / SYSTEM
+
+    def run(self, run_id: str) -> RunResult | None:
+        return next((r for r in self.runs if r.run_id == run_id), None)
+
+    def find(self, scenario: str, mode: str, test: str | None = None) -> RunResult | None:
+        return self.run(run_id_for(scenario, mode, test))
+
+    def profile(self) -> Profile:
+        """The profile the runs replayed (profile.yaml of the folder)."""
+        from mlperf_tui.profile import load_profile
+
+        return load_profile(self.profile_path)
+
+    def detected(self) -> dict[str, str]:
+        """The systems-JSON values detection found when the runs started (system.json)."""
+        raw = _read_json(self.system_path, SYSTEM)
+        found: dict[str, str] = {}
+        if isinstance(raw, dict):
+            for name, entry in raw.items():
+                value = entry.get("value") if isinstance(entry, dict) else entry
+                if value is not None and not str(name).startswith("_"):
+                    found[str(name)] = str(value)
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "complete": self.complete,
+            "execution": self.execution,
+            "synthetic": self.synthetic,
+            "benchmark": self.benchmark,
+            "division": self.division,
+            "category": self.category,
+            "round": self.round,
+            "runs": [r.to_dict(self.folder) for r in self.runs],
+        }
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically: a reader sees the old file or the new one, never half of one."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_summary(results: ResultsSet) -> None:
+    """summary.json of the folder (the last file a replay writes)."""
+    write_json(results.folder / SUMMARY, results.to_dict())
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PackageError(
+            f"{path} is missing: this is not a complete results folder ({what})",
+            "pass the folder `mlperf-tui run` wrote (it holds summary.json and runs/)",
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PackageError(
+            f"{path} cannot be read ({exc})", "run the benchmark again to rewrite the results"
+        ) from None
+
+
+def load_results(folder: Path | str) -> ResultsSet:
+    """The results folder at ``folder``, typed; PackageError saying what is missing."""
+    base = Path(folder).expanduser().resolve()
+    if not base.is_dir():
+        raise PackageError(
+            f"results folder {base} does not exist",
+            "pass the folder `mlperf-tui run` wrote, e.g. results/20250101-120000",
+        )
+    if not (base / SUMMARY).is_file():
+        raise PackageError(
+            f"{base} is not a results folder (no {SUMMARY})",
+            "give the folder `mlperf-tui run` printed (results/<YYYYMMDD-HHMMSS>)",
+        )
+    data = _read_json(base / SUMMARY, SUMMARY)
+    if not isinstance(data, dict):
+        raise PackageError(f"{base / SUMMARY} is not a JSON object", "run the profile again")
+    plan_file = base / PLAN
+    plan = _read_json(plan_file, PLAN) if plan_file.is_file() else []
+    runs: list[RunResult] = []
+    for item in data.get("runs") or []:
+        if not isinstance(item, dict) or not item.get("run_id"):
+            continue
+        result = RunResult.from_dict(item, base)
+        # the runs/ folder beside summary.json wins over a recorded path: a moved results
+        # folder still reads
+        local = base / RUNS / result.run_id
+        if local.is_dir():
+            result.folder = local
+        runs.append(result)
+    return ResultsSet(
+        folder=base,
+        runs=runs,
+        complete=bool(data.get("complete")),
+        execution=str(data.get("execution", "")),
+        synthetic=bool(data.get("synthetic")),
+        benchmark=str(data.get("benchmark", "")),
+        division=str(data.get("division", "")),
+        category=str(data.get("category", "")),
+        round=str(data.get("round", "")),
+        plan=plan if isinstance(plan, list) else [],
+    )
+
+
+def new_results_folder(root: Path, now: datetime | None = None) -> Path:
+    """A new ``root/<YYYYMMDD-HHMMSS>[-N]`` folder; never an existing one."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"cannot create the results folder {root}: {exc.strerror or exc}",
+            "choose a writable output folder (profile output:, or run --out)",
+        ) from None
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 10_000):
+        candidate = root / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise EnvironmentProblem(f"cannot create a results folder in {root}", "clean up old results")

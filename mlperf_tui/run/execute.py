@@ -1,0 +1,335 @@
+"""Running the plan: each LoadGen test in a harness child, results kept as they finish.
+
+:func:`prepare` resolves the assets, times the model and plans the runs; :func:`execute` runs
+the plan one child at a time, passing each child's JSON events to ``on_event`` (called on the
+thread that runs ``execute``: a Textual worker posts them as messages), keeping them in
+``events.jsonl``; cancel with a ``threading.Event``. The folder it writes is the results folder
+of :mod:`mlperf_tui.results`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlperf_tui import benchmarks, compliance, rules
+from mlperf_tui.errors import RunError
+from mlperf_tui.results import (
+    PLAN,
+    PROFILE,
+    RESULT,
+    RUN_CONFIG,
+    RUNS,
+    STATUS_CANCELLED,
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_SKIPPED,
+    SYSTEM,
+    ResultsSet,
+    RunResult,
+    new_results_folder,
+    write_json,
+    write_summary,
+)
+from mlperf_tui.rules.model import Mode
+from mlperf_tui.run.calibrate import Calibration, calibrate, rule_of_thumb
+from mlperf_tui.run.child import run_child, run_config
+from mlperf_tui.run.events import OnEvent, RunnerEvent, ignore
+from mlperf_tui.run.inputs import ResolvedAssets, resolve_assets
+from mlperf_tui.run.plan import PlannedRun, plan_runs, run_id_for
+from mlperf_tui.run.settings import CANCEL_GRACE_S, RESULTS_DIRNAME, TEST_SETTINGS, TestSettings
+
+if TYPE_CHECKING:
+    from mlperf_tui.profile import Profile
+
+
+def _loadgen_figures(folder: Path) -> dict[str, Any]:
+    """LoadGen's verdict and metric from the run's mlperf_log_detail.txt ({} when none)."""
+    from harness.loadgen_logs import read_result_figures
+
+    try:
+        return read_result_figures(folder) or {}
+    except OSError:
+        return {}
+
+
+def _accuracy_writer(task_name: str, dataset_path: Path) -> compliance.AccuracyWriter:
+    def write(log: Path, out: Path) -> None:
+        from harness.tasks import get_task
+
+        get_task(task_name).write_accuracy(log, dataset_path, out)
+
+    return write
+
+
+def _verify_compliance(
+    run: PlannedRun, folder: Path, runs_dir: Path, results: Mapping[str, RunResult], dataset: Path
+) -> dict[str, Any]:
+    perf = results.get(run_id_for(run.scenario, Mode.PERFORMANCE))
+    acc = results.get(run_id_for(run.scenario, Mode.ACCURACY))
+    perf_dir = runs_dir / run_id_for(run.scenario, Mode.PERFORMANCE)
+    acc_dir = runs_dir / run_id_for(run.scenario, Mode.ACCURACY)
+    if run.compliance_test == "TEST01":
+        verdict = compliance.verify_test01(
+            accuracy_run=acc_dir,
+            performance_run=perf_dir,
+            audit_run=folder,
+            out_dir=folder,
+            accuracy_writer=_accuracy_writer(run.task, dataset),
+        )
+    elif run.compliance_test == "TEST04":
+        verdict = compliance.verify_test04(
+            performance_run=perf_dir, audit_run=folder, out_dir=folder
+        )
+    else:
+        return {"test": run.compliance_test, "passed": False, "messages": ["not verified"]}
+    out = verdict.to_dict()
+    out["files"] = [str(Path(p).relative_to(folder)) for p in verdict.files]
+    missing = [r for r, res in (("performance", perf), ("accuracy", acc)) if not res or not res.ok]
+    if run.compliance_test == "TEST04" and "accuracy" in missing:
+        missing.remove("accuracy")
+    if missing:
+        out["messages"].append("reference run(s) not ok: " + ", ".join(missing))
+    return out
+
+
+def _system_json(profile: Profile) -> dict[str, Any]:
+    try:
+        from mlperf_tui.system import detect
+
+        desc = detect()
+        return {
+            v.name: {"value": v.value, "status": str(v.status), "reason": v.reason}
+            for v in desc.fields
+        }
+    except Exception as exc:  # detection never stops a run; say what happened
+        return {"_error": {"value": "", "status": "error", "reason": str(exc)}}
+
+
+def execute(
+    plan: Sequence[PlannedRun],
+    profile: Profile,
+    resolved: ResolvedAssets,
+    *,
+    results_root: Path | None = None,
+    folder: Path | None = None,
+    on_event: OnEvent = ignore,
+    cancel: threading.Event | None = None,
+    cancel_grace_s: float = CANCEL_GRACE_S,
+    system: Mapping[str, Any] | None = None,
+    profile_path: Path | None = None,
+) -> ResultsSet:
+    """Run the plan, one harness child at a time; returns what was run (also on cancel).
+
+    A failed run does not stop the next ones, except a setup failure (the harness rejects its
+    config or inputs: exit code 2), after which nothing more would work. A cancel (the
+    ``cancel`` event) ends the running child with SIGINT - killed after ``cancel_grace_s`` -
+    keeps the finished runs and marks the set incomplete.
+
+    The results go to ``folder``, else a new folder named by time under ``results_root``, the
+    profile's ``output`` (relative to ``profile_path``'s folder) or ./results.
+    """
+    from mlperf_tui.profile import dump_profile
+
+    cancel = cancel or threading.Event()
+    if folder is None:
+        if results_root is None and profile.output:
+            from mlperf_tui.profile import resolve_profile_path
+
+            # a relative output in a profile is relative to the profile's folder
+            results_root = resolve_profile_path(profile.output, profile_path)
+        root = results_root or Path(RESULTS_DIRNAME)
+        folder = new_results_folder(root.expanduser().resolve())
+    folder.mkdir(parents=True, exist_ok=True)
+    runs_dir = folder / RUNS
+    runs_dir.mkdir(exist_ok=True)
+    (folder / PROFILE).write_text(dump_profile(profile), encoding="utf-8")
+    write_json(folder / SYSTEM, dict(system) if system is not None else _system_json(profile))
+    write_json(folder / PLAN, [r.to_dict() for r in plan])
+    bench = rules.get_benchmark(profile.benchmark, profile.round)
+    entry = benchmarks.require(bench.name)
+
+    results_set = ResultsSet(
+        folder=folder,
+        runs=[],
+        complete=False,
+        execution=profile.execution.value,
+        synthetic=resolved.synthetic,
+        benchmark=bench.name,
+        division=profile.division.value,
+        category=profile.category.value,
+        round=profile.round,
+        plan=[r.to_dict() for r in plan],
+    )
+    total = len(plan)
+    on_event(RunnerEvent("plan", total=total, data={"runs": [r.to_dict() for r in plan]}))
+    by_id: dict[str, RunResult] = {}
+    stop_reason = ""
+    try:
+        for index, run in enumerate(plan):
+            run_dir = runs_dir / run.run_id
+            if cancel.is_set() or stop_reason:
+                res = RunResult(
+                    run.run_id, run.benchmark, run.scenario.value, run.mode.value,
+                    run.compliance_test, STATUS_SKIPPED, run_dir,
+                    message=stop_reason or "cancelled before it started",
+                    estimate_s=run.estimate_s,
+                )  # fmt: skip
+                results_set.runs.append(res)
+                by_id[run.run_id] = res
+                continue
+            run_dir.mkdir(parents=True, exist_ok=False)
+            (run_dir / "user.conf").write_text(run.user_conf(), encoding="utf-8")
+            if run.compliance_test:
+                (run_dir / "audit.config").write_text(
+                    rules.audit_config(run.compliance_test, bench), encoding="utf-8"
+                )
+            run_config(run, profile, resolved, run_dir, task=run.task).write(run_dir / RUN_CONFIG)
+            on_event(RunnerEvent("run_start", run.run_id, index, total, data=run.to_dict()))
+            t0 = time.monotonic_ns()
+            code, result_ev, error_ev, p90 = run_child(
+                run, run_dir, index, total, on_event, cancel, cancel_grace_s, entry.python_path
+            )
+            res = _result_from(run, run_dir, code, result_ev, error_ev, p90, cancel.is_set())
+            res.duration_s = round((time.monotonic_ns() - t0) / 1e9, 3)
+            if run.compliance_test and res.ok:
+                res.compliance = _verify_compliance(
+                    run, run_dir, runs_dir, by_id, resolved.dataset_path
+                )
+            write_json(run_dir / RESULT, res.to_dict(folder))
+            results_set.runs.append(res)
+            by_id[run.run_id] = res
+            on_event(RunnerEvent("run_end", run.run_id, index, total, result=res))
+            if code == 2:
+                stop_reason = f"not started: {run.run_id} could not set up ({res.message})"
+    finally:
+        results_set.complete = (
+            not cancel.is_set()
+            and len(results_set.runs) == total
+            and all(r.ok for r in results_set.runs)
+        )
+        write_summary(results_set)
+        on_event(
+            RunnerEvent(
+                "done", total=total, data={"complete": results_set.complete, "folder": str(folder)}
+            )
+        )
+    return results_set
+
+
+def _result_from(
+    run: PlannedRun,
+    folder: Path,
+    code: int,
+    result_ev: Mapping[str, Any] | None,
+    error_ev: Mapping[str, Any] | None,
+    p90: float | None,
+    cancelled: bool,
+) -> RunResult:
+    res = RunResult(
+        run.run_id,
+        run.benchmark,
+        run.scenario.value,
+        run.mode.value,
+        run.compliance_test,
+        STATUS_FAILED,
+        folder,
+        exit_code=code,
+        estimate_s=run.estimate_s,
+        p90_ms=p90,
+    )
+    if result_ev is not None:
+        res.status = str(result_ev.get("status", STATUS_FAILED))
+        res.message = str(result_ev.get("message", ""))
+        acc = result_ev.get("accuracy")
+        if isinstance(acc, Mapping) and acc.get("value") is not None:
+            res.accuracy = float(acc["value"])
+            res.accuracy_metric = str(acc.get("metric", ""))
+    if error_ev is not None:
+        fix = error_ev.get("fix")
+        res.message = str(error_ev.get("message", "")) + (f" (fix: {fix})" if fix else "")
+    if code == 130 or (cancelled and res.status != STATUS_OK):
+        res.status = STATUS_CANCELLED
+    elif code != 0 and res.status == STATUS_OK:
+        res.status = STATUS_FAILED
+    if res.status == STATUS_FAILED and not res.message:
+        res.message = f"the harness exited with code {code}; see harness.stderr.log"
+    figures = _loadgen_figures(folder)
+    res.valid = figures.get("result_valid")
+    res.metric_name = figures.get("metric_name")
+    res.metric_value = figures.get("metric_value")
+    res.metric_unit = figures.get("metric_unit")
+    res.early_stopping_met = figures.get("early_stopping_met")
+    res.errors = [str(e) for e in figures.get("error_messages") or []]
+    res.warnings = [str(w) for w in figures.get("warning_messages") or []]
+    if run.mode == Mode.ACCURACY:
+        # LoadGen's performance figures mean nothing in an accuracy run
+        res.metric_name = res.metric_value = res.metric_unit = None
+        res.early_stopping_met = None
+    return res
+
+
+# -- one call for front ends -------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    """Everything decided before the first run: assets, calibration and the plan."""
+
+    profile: Profile
+    resolved: ResolvedAssets
+    calibration: Calibration
+    plan: list[PlannedRun]
+
+
+def time_model(
+    profile: Profile, resolved: ResolvedAssets, *, batch_size: int | None = None
+) -> Calibration:
+    """Time the profile's model on this machine (a harness child; RunError when it fails)."""
+    entry = benchmarks.require(profile.benchmark)
+    model = entry.model(profile.assets.model.kind)
+    with tempfile.TemporaryDirectory(prefix="mlperf-tui-calibrate-") as scratch:
+        folder = Path(scratch)
+        (folder / "user.conf").write_text("", encoding="utf-8")
+        config = run_config(
+            None, profile, resolved, folder, task=entry.task, task_options=dict(model.task_options)
+        )
+        if batch_size is not None:
+            config = dataclasses.replace(
+                config, backend=dataclasses.replace(config.backend, batch_size=batch_size)
+            )
+        return calibrate(config, folder / RUN_CONFIG, python_path=entry.python_path)
+
+
+def prepare(
+    profile: Profile,
+    *,
+    profile_path: Path | None = None,
+    cache_dir: Path | None = None,
+    on_event: OnEvent = ignore,
+    calibrate_model: bool = True,
+    short: TestSettings = TEST_SETTINGS,
+) -> Prepared:
+    """Resolve the assets, time the model, plan the runs."""
+    resolved = resolve_assets(
+        profile, profile_path=profile_path, cache_dir=cache_dir, on_event=on_event
+    )
+    cal: Calibration | None = None
+    if calibrate_model:
+        on_event(RunnerEvent("message", data={"text": "Timing the model on this machine"}))
+        try:
+            cal = time_model(profile, resolved)
+        except (RunError, ValueError, KeyError) as exc:
+            on_event(
+                RunnerEvent(
+                    "message", data={"text": f"model timing failed ({exc}); using a rule of thumb"}
+                )
+            )
+    plan = plan_runs(profile, calibration=cal, dataset_size=resolved.dataset_size, short=short)
+    return Prepared(profile, resolved, cal or rule_of_thumb(profile), plan)

@@ -1,0 +1,280 @@
+"""The plan: every LoadGen test a profile needs, with its user.conf settings and an estimate.
+
+Per scenario a performance and an accuracy run (per the profile's modes), and in the closed
+division the compliance runs the rules require. ``test`` execution shortens runs with settings
+of our own (:data:`~mlperf_tui.run.settings.TEST_SETTINGS`); ``valid`` execution writes only
+targets into user.conf (expected QPS / latency), so the rules' numbers come from LoadGen's
+built-in mlperf.conf untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mlperf_tui import benchmarks, rules
+from mlperf_tui.errors import RulesError, RunError
+from mlperf_tui.results import run_id_for as results_run_id
+from mlperf_tui.rules.model import Benchmark, Division, Execution, Mode, Round, Scenario
+from mlperf_tui.run.calibrate import Calibration, rule_of_thumb
+from mlperf_tui.run.settings import (
+    HARNESS_QUERY_OVERHEAD_S,
+    LATENCY_HEADROOM,
+    LOADGEN_OFFLINE_SLACK,
+    OFFLINE_QPS_HEADROOM,
+    QUERY_COUNT_HEADROOM,
+    START_OVERHEAD_S,
+    TEST_SETTINGS,
+    TestSettings,
+)
+
+if TYPE_CHECKING:
+    from mlperf_tui.profile import Profile
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One LoadGen test: one scenario, one mode (or one compliance audit)."""
+
+    run_id: str
+    benchmark: str
+    loadgen_model: str
+    task: str
+    scenario: Scenario
+    mode: Mode
+    compliance_test: str | None
+    #: user.conf settings, key (without model and scenario) -> value
+    settings: Mapping[str, int | float]
+    estimate_s: float
+    #: why the settings are what they are (shown with the plan)
+    notes: tuple[str, ...] = ()
+    #: samples LoadGen is expected to complete (progress bars; an estimate)
+    expected_samples: int = 1
+    #: use only the first N samples of the data set (test-execution accuracy runs)
+    dataset_count: int | None = None
+    #: the harness task's options for the profile's model
+    task_options: Mapping[str, Any] = field(default_factory=dict)
+
+    def user_conf(self) -> str:
+        """The user.conf text of this run."""
+        lines = [
+            f"# mlperf-tui: {self.run_id} ({self.benchmark}, {self.scenario.value}, "
+            f"{self.compliance_test or self.mode.value})",
+            "# LoadGen's built-in mlperf.conf holds the rules' settings; these lines add",
+            "# the targets (and, in test execution, the shortened run).",
+        ]
+        lines += [f"# {n}" for n in self.notes]
+        for key, value in self.settings.items():
+            text = f"{value:.6g}" if isinstance(value, float) else str(value)
+            lines.append(f"{self.loadgen_model}.{self.scenario.value}.{key} = {text}")
+        return "\n".join(lines) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "benchmark": self.benchmark,
+            "scenario": self.scenario.value,
+            "mode": self.mode.value,
+            "compliance_test": self.compliance_test,
+            "estimate_s": round(self.estimate_s, 1),
+            "expected_samples": self.expected_samples,
+            "dataset_count": self.dataset_count,
+            "settings": dict(self.settings),
+            "notes": list(self.notes),
+        }
+
+
+def run_id_for(scenario: Scenario, mode: Mode, compliance_test: str | None = None) -> str:
+    return results_run_id(scenario.value, mode.value, compliance_test)
+
+
+def _dataset_size(profile: Profile, bench: Benchmark, dataset_size: int | None) -> int:
+    if dataset_size is not None:
+        return dataset_size
+    return profile.assets.dataset.count or bench.dataset_size
+
+
+def _per_query_s(scenario: Scenario, cal: Calibration, samples_per_query: int) -> float:
+    if scenario == Scenario.SINGLE_STREAM:
+        return cal.latency_s + HARNESS_QUERY_OVERHEAD_S
+    if scenario == Scenario.MULTI_STREAM:
+        return samples_per_query / cal.throughput + HARNESS_QUERY_OVERHEAD_S
+    return 1.0 / cal.throughput
+
+
+def _settings_for(
+    profile: Profile,
+    rules_round: Round,
+    bench: Benchmark,
+    scenario: Scenario,
+    mode: Mode,
+    cal: Calibration,
+    n_samples: int,
+    short: TestSettings,
+) -> tuple[dict[str, int | float], list[str], float]:
+    """user.conf settings, notes, and the estimated seconds LoadGen will run."""
+    settings: dict[str, int | float] = {}
+    notes: list[str] = []
+    test = profile.execution == Execution.TEST
+    target = profile.targets.get(scenario)
+    per_query = _per_query_s(scenario, cal, rules_round.multistream_samples_per_query)
+
+    psc = bench.performance_sample_count
+    if n_samples < psc:
+        settings["performance_sample_count_override"] = n_samples
+    if n_samples < psc and mode == Mode.PERFORMANCE:
+        notes.append(
+            f"the data set holds {n_samples} samples, fewer than the rules' performance "
+            f"sample count {psc}: LoadGen loads all {n_samples}"
+            + ("" if test else " (a valid submission needs the full data set)")
+        )
+
+    if mode == Mode.ACCURACY:
+        per_sample = cal.latency_s if scenario == Scenario.SINGLE_STREAM else 1 / cal.throughput
+        return settings, notes, n_samples * per_sample
+
+    # the rate LoadGen is told to expect: the profile's target, else from the calibration
+    qps: float | None = None
+    expected_ms: float | None = None
+    if scenario in (Scenario.OFFLINE, Scenario.SERVER):
+        qps = target.target_qps if target and target.target_qps else None
+        if qps is None and scenario == Scenario.OFFLINE:
+            qps = cal.throughput * (1.0 if test else OFFLINE_QPS_HEADROOM)
+            notes.append(f"target_qps from the {cal.source} throughput")
+        elif qps is None:
+            qps = cal.throughput * short.server_load_fraction
+            notes.append(
+                f"target_qps = {short.server_load_fraction} x the {cal.source} throughput; "
+                "set targets.Server.target_qps in the profile to tune it"
+            )
+        settings["target_qps"] = round(qps, 3)
+    else:
+        if target and target.target_latency_ms:
+            expected_ms = target.target_latency_ms
+        else:
+            expected_ms = per_query * 1e3 * LATENCY_HEADROOM
+            notes.append(f"target_latency from the {cal.source} latency x {LATENCY_HEADROOM}")
+        # user.conf takes whole milliseconds here (LoadGen reads the value as an integer)
+        settings["target_latency"] = max(1, int(expected_ms))
+
+    query_s = 1.0 / qps if scenario == Scenario.SERVER and qps else per_query
+    if test:
+        floor = short.min_query_count[scenario]
+        queries = max(floor, math.ceil(short.target_s / query_s))
+        settings["min_duration"] = short.min_duration_ms
+        settings["min_query_count"] = queries
+        seconds = max(short.min_duration_ms / 1e3, queries * query_s)
+        if scenario == Scenario.OFFLINE and qps:
+            # LoadGen's query holds at least expected QPS x min duration x slack samples
+            offered = qps * short.min_duration_ms / 1e3 * LOADGEN_OFFLINE_SLACK
+            seconds = max(seconds, offered / cal.throughput)
+        unit = "samples" if scenario == Scenario.OFFLINE else "queries"
+        notes.append(
+            f"test execution: {scenario.value} runs {queries} {unit} (at least {floor}; about "
+            f"{seconds:.0f} s here) with min_duration {short.min_duration_ms} ms instead of "
+            "the rules' settings (not submittable)"
+        )
+        return settings, notes, seconds
+
+    min_s = rules_round.min_duration_ms / 1e3
+    if scenario == Scenario.OFFLINE:
+        minimum = bench.offline_min_samples or rules_round.offline_min_samples
+        samples = max(minimum, (qps or 0.0) * min_s * LOADGEN_OFFLINE_SLACK)
+        return settings, notes, samples / cal.throughput
+    if scenario == Scenario.SERVER:
+        return settings, notes, min_s
+    minimum = bench.min_queries.get(scenario, 1) if scenario == Scenario.SINGLE_STREAM else 1
+    if per_query * 1e3 < 1.0 / LATENCY_HEADROOM:
+        # faster than LoadGen's 1 ms step: raise the query count so it generates enough
+        needed = math.ceil(min_s / per_query * QUERY_COUNT_HEADROOM)
+        if needed > minimum:
+            settings["min_query_count"] = needed
+            minimum = needed
+            notes.append(
+                f"min_query_count raised to {needed}: a query takes under 1 ms, and user.conf "
+                "cannot express a smaller expected latency"
+            )
+    return settings, notes, max(min_s, minimum * per_query)
+
+
+def plan_runs(
+    profile: Profile,
+    rules_round: Round | None = None,
+    *,
+    calibration: Calibration | None = None,
+    dataset_size: int | None = None,
+    short: TestSettings = TEST_SETTINGS,
+) -> list[PlannedRun]:
+    """Every LoadGen test the package needs, in run order, with settings and estimates.
+
+    Per scenario: performance, accuracy (per the profile's modes), then in the closed division
+    the compliance tests the rules require (they compare against the first two).
+    """
+    rules_round = rules_round or rules.get_round(profile.round)
+    bench = rules.get_benchmark(profile.benchmark, rules_round.version)
+    try:
+        entry = benchmarks.require(bench.name, rules_round.benchmarks)
+    except RulesError as exc:
+        raise RunError(exc.message, exc.fix) from None
+    model = entry.model(profile.assets.model.kind)
+    cal = calibration or rule_of_thumb(profile)
+    n_samples = _dataset_size(profile, bench, dataset_size)
+    tests: tuple[str, ...] = ()
+    if profile.division == Division.CLOSED:
+        tests = rules.compliance_tests(bench, profile.division)
+    plan: list[PlannedRun] = []
+    for scenario in profile.scenarios:
+        wanted: list[tuple[Mode, str | None]] = [(m, None) for m in profile.modes]
+        wanted += [(Mode.PERFORMANCE, t) for t in tests]
+        for mode, test in wanted:
+            subset: int | None = None
+            if (
+                mode == Mode.ACCURACY
+                and profile.execution == Execution.TEST
+                and short.accuracy_samples
+                and short.accuracy_samples < n_samples
+            ):
+                subset = short.accuracy_samples
+            settings, notes, seconds = _settings_for(
+                profile, rules_round, bench, scenario, mode, cal, subset or n_samples, short
+            )
+            if subset is not None:
+                notes.insert(
+                    0,
+                    f"test execution: the accuracy run scores the first {subset} of the "
+                    f"{n_samples} samples (not submittable)",
+                )
+            if test is not None:
+                notes.append(f"compliance {test}: LoadGen applies the rules' audit.config")
+            if mode == Mode.ACCURACY:
+                expected = subset or n_samples
+            elif scenario == Scenario.SINGLE_STREAM:
+                expected = round(seconds / (cal.latency_s + HARNESS_QUERY_OVERHEAD_S))
+            elif scenario == Scenario.SERVER:
+                expected = round(seconds * float(settings.get("target_qps", cal.throughput)))
+            else:
+                expected = round(seconds * cal.throughput)
+            plan.append(
+                PlannedRun(
+                    run_id=run_id_for(scenario, mode, test),
+                    benchmark=bench.name,
+                    loadgen_model=bench.loadgen_model,
+                    task=entry.task,
+                    scenario=scenario,
+                    mode=mode,
+                    compliance_test=test,
+                    settings=settings,
+                    estimate_s=seconds + START_OVERHEAD_S,
+                    notes=tuple(notes),
+                    expected_samples=max(1, expected),
+                    dataset_count=subset,
+                    task_options=dict(model.task_options),
+                )
+            )
+    return plan
+
+
+def total_estimate_s(plan: Sequence[PlannedRun]) -> float:
+    return sum(r.estimate_s for r in plan)

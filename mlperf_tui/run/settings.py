@@ -1,0 +1,66 @@
+"""Our own numbers (not MLPerf's): how test execution shortens runs, estimates, child handling."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from mlperf_tui.rules.model import Scenario
+
+
+@dataclass(frozen=True)
+class TestSettings:
+    """How ``test`` execution shortens performance runs.
+
+    A test run is bounded by its query count, sized to last about ``target_s`` at the
+    calibrated speed (never fewer than the floor), with a short ``min_duration_ms``. So a machine
+    up to ``target_s * 1000 / min_duration_ms`` times faster than calibrated still gives a VALID
+    run, and a slower one a longer run - never one that LoadGen ends early for lack of queries.
+    """
+
+    __test__ = False  # not a pytest class
+
+    min_duration_ms: int = 500
+    target_s: float = 2.0
+    #: the least queries (Offline: samples) per scenario; MultiStream needs 662 queries for
+    #: LoadGen's early-stopping estimate of its 99th percentile
+    min_query_count: Mapping[Scenario, int] = field(
+        default_factory=lambda: {
+            Scenario.SINGLE_STREAM: 256,
+            Scenario.MULTI_STREAM: 662,
+            Scenario.SERVER: 256,
+            Scenario.OFFLINE: 256,
+        }
+    )
+    #: Server in test execution: offered load as a fraction of the calibrated throughput
+    server_load_fraction: float = 0.5
+    #: accuracy runs in test execution score the first N samples (None: the whole data set)
+    accuracy_samples: int | None = 256
+
+
+TEST_SETTINGS = TestSettings()
+
+#: valid execution: how much faster than calibrated a run may go and still meet the minimum
+#: duration. LoadGen sizes the Offline query from the expected QPS, and generates the
+#: SingleStream queries up front; either finishing before the minimum duration is INVALID. The
+#: calibration times the runtime alone just before the runs, and the harness only adds to that
+#: time, so a modest margin covers the machine's noise without making runs much longer.
+OFFLINE_QPS_HEADROOM = 1.2
+QUERY_COUNT_HEADROOM = 1.2
+#: SingleStream/MultiStream expected latency below the calibrated one (LoadGen generates the
+#: queries up front from it; too few generated queries end the run early)
+LATENCY_HEADROOM = 0.5
+#: what the harness adds to a query beyond the runtime's own time (LoadGen's round trip, the
+#: Python SUT, the latency histogram): the calibration times the runtime alone
+HARNESS_QUERY_OVERHEAD_S = 50e-6
+#: seconds a harness child needs to start, load the model and open the data set
+START_OVERHEAD_S = 3.0
+#: after SIGINT, how long the child may take to finish LoadGen's logs before it is killed: a
+#: little more than the harness's own drain limit (60 s), since a valid SingleStream run of a
+#: fast model must still complete every query LoadGen generated (3 million took 15 s here)
+CANCEL_GRACE_S = 65.0
+#: LoadGen sizes an Offline query as expected QPS x min duration x this (loadgen.cc)
+LOADGEN_OFFLINE_SLACK = 1.1
+
+#: the results root when neither the profile nor the command line names one
+RESULTS_DIRNAME = "results"
