@@ -32,6 +32,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict mlperf_tui harness
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) build *.egg-info
