@@ -32,6 +32,7 @@ from rich.table import Table
 from mlperf_tui import rules
 from mlperf_tui import run as runner
 from mlperf_tui.errors import ExitCode, MlperfTuiError
+from mlperf_tui.run.forecast import RunLimits, forecast, limits_for
 
 #: how the results table names a run's metric
 _METRIC_LABELS: Mapping[str, str] = {"early_stopping_latency_ns": "early stopping"}
@@ -114,10 +115,18 @@ def results_table(results: runner.ResultsSet) -> Table:
 class _LiveDisplay:
     """Turns runner events into a Rich progress bar per run."""
 
-    def __init__(self, progress: Progress, plan: Sequence[runner.PlannedRun]) -> None:
+    def __init__(
+        self,
+        progress: Progress,
+        plan: Sequence[runner.PlannedRun],
+        limits: Mapping[str, RunLimits] | None = None,
+    ) -> None:
         self.progress = progress
         self.plan = {r.run_id: r for r in plan}
+        self.limits = dict(limits or {})
         self.tasks: dict[str, TaskID] = {}
+        #: forecast warnings already shown, per run (each is shown once)
+        self.warned: dict[str, set[str]] = {}
         self.lock = threading.Lock()
 
     def __call__(self, event: runner.RunnerEvent) -> None:
@@ -151,6 +160,7 @@ class _LiveDisplay:
                 if p90 is not None:
                     info += f"  p90 {float(p90):,.2f} ms"
                 self.progress.update(task, completed=completed, total=total, info=info)
+                self._warn(event.run_id, data)
             elif name == "error":
                 self.progress.update(task, info=f"[red]{data.get('message', '')}[/red]")
         elif event.kind == "run_end" and event.result is not None:
@@ -163,6 +173,20 @@ class _LiveDisplay:
                 info = f"accuracy {res.accuracy:.3f}%  {info}"
             done = next((t.total for t in self.progress.tasks if t.id == task), None) or 1.0
             self.progress.update(task, completed=done, info=info)
+
+    def _warn(self, run_id: str, data: Mapping[str, Any]) -> None:
+        """Print each new validity warning of the run once (the core's forecast)."""
+        shown = self.warned.setdefault(run_id, set())
+        for line in forecast(
+            self.limits.get(run_id),
+            elapsed_s=float(data.get("elapsed_s") or 0.0),
+            issued=int(data.get("issued") or 0),
+            throughput=float(data.get("throughput") or 0.0),
+            p99_ms=None if data.get("p99_ms") is None else float(data["p99_ms"]),
+        ):
+            if line not in shown:
+                shown.add(line)
+                self.progress.console.print(f"[yellow]{run_id}: {line}[/yellow]")
 
 
 def _progress(console: Console) -> Progress:
@@ -303,7 +327,7 @@ def run_headless(
 
     cancel = threading.Event()
     with _progress(console) as progress:
-        display = _LiveDisplay(progress, prepared.plan)
+        display = _LiveDisplay(progress, prepared.plan, limits_for(prepared.profile, prepared.plan))
         results = _run_in_thread(prepared, display, cancel, results_root, profile_path)
     console.print(results_table(results))
     console.print(f"Results folder: {results.folder}")

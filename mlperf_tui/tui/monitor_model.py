@@ -2,8 +2,8 @@
 
 The monitor screen feeds every event of the runner into :class:`MonitorState` and, on a timer,
 asks it for plain data (progress, histogram columns, percentiles, forecast lines) that dumb
-widgets draw. The forecast's numbers come from the rules through :class:`RunLimits`; nothing
-here repeats an MLPerf number.
+widgets draw. The limits and the validity forecast are the core's (``mlperf_tui.run.forecast``),
+which the headless display shows too.
 """
 
 from __future__ import annotations
@@ -14,29 +14,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlperf_tui.run.forecast import RunLimits, forecast
+
+__all__ = ["HistogramView", "MonitorState", "RunLimits", "rebin"]
+
 #: how many throughput points the sparkline keeps
 THROUGHPUT_POINTS = 120
 #: how many harness log lines the monitor keeps
 LOG_LINES = 200
-
-
-@dataclass(frozen=True)
-class RunLimits:
-    """What one run must reach to be valid, from the rules (None where a limit does not apply)."""
-
-    scenario: str
-    mode: str
-    min_duration_s: float | None = None
-    #: Offline: the fewest samples a valid run may issue
-    offline_min_samples: int | None = None
-    #: the fewest queries a valid run may issue (SingleStream / MultiStream / Server)
-    min_queries: int | None = None
-    #: Server: the latency bound the p99 must stay under
-    latency_bound_ns: int | None = None
-    #: the duration the plan estimated, seconds
-    estimate_s: float | None = None
-    #: test execution: short runs on purpose, never valid for a submission
-    test_execution: bool = False
 
 
 @dataclass(frozen=True)
@@ -218,43 +203,13 @@ class MonitorState:
     def forecast(self) -> list[str]:
         """Plain-language warnings about the validity of the current run, empty when on track."""
         cur = self.current
-        limits = self.limits.get(cur.run_id)
-        if limits is None or limits.mode != "performance" or cur.elapsed_s <= 0:
-            return []
-        out: list[str] = []
-        if limits.test_execution:
-            out.append("Test execution: short on purpose, so not valid for a submission.")
-        expected_duration = max(limits.min_duration_s or 0.0, cur.elapsed_s)
-        if limits.scenario == "Offline" and limits.offline_min_samples:
-            on_pace = cur.issued if cur.issued else cur.throughput * expected_duration
-            if on_pace < limits.offline_min_samples:
-                out.append(
-                    f"On pace for {int(on_pace):,} samples, fewer than the Offline minimum "
-                    f"of {limits.offline_min_samples:,}: raise the target QPS."
-                )
-        # LoadGen keeps issuing until the minimum query count is met too, so a run whose pace
-        # gives fewer queries in the minimum duration only lasts longer; test runs are sized by
-        # their query count on purpose, so nothing to say there
-        if (
-            limits.min_queries
-            and limits.min_duration_s
-            and not limits.test_execution
-            and limits.scenario in ("SingleStream", "MultiStream", "Server")
-        ):
-            on_pace_q = cur.throughput * limits.min_duration_s
-            if on_pace_q < limits.min_queries:
-                out.append(
-                    f"On pace for {int(on_pace_q):,} queries, fewer than the {limits.scenario} "
-                    f"minimum of {limits.min_queries:,}: the run will last longer than planned."
-                )
-        if limits.latency_bound_ns and cur.p99_ms is not None:
-            bound_ms = limits.latency_bound_ns / 1e6
-            if cur.p99_ms > bound_ms:
-                out.append(
-                    f"p99 {cur.p99_ms:.1f} ms is above the Server bound of {bound_ms:g} ms: "
-                    "lower the target QPS."
-                )
-        return out
+        return forecast(
+            self.limits.get(cur.run_id),
+            elapsed_s=cur.elapsed_s,
+            issued=cur.issued,
+            throughput=cur.throughput,
+            p99_ms=cur.p99_ms,
+        )
 
     def histogram_view(self, columns: int) -> HistogramView | None:
         cur = self.current

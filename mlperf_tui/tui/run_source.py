@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from mlperf_tui.tui.monitor_model import RunLimits
+from mlperf_tui.run.forecast import RunLimits, limits_for
 
 EventCallback = Callable[[str, Mapping[str, Any]], None]
 LogCallback = Callable[[str], None]
@@ -86,42 +86,6 @@ class ReplaySource:
             on_log("cancelled")
             return None
         return self.results
-
-
-def limits_for(profile: Any, plan: Sequence[Any]) -> dict[str, RunLimits]:
-    """What each planned run must reach, from the rules and the run's own settings."""
-    from mlperf_tui import rules
-    from mlperf_tui.rules.model import Execution, Scenario
-
-    round_rules = rules.get_round(profile.round)
-    bench = rules.get_benchmark(profile.benchmark, profile.round)
-    test = profile.execution == Execution.TEST
-    out: dict[str, RunLimits] = {}
-    for run in plan:
-        scenario = Scenario(run.scenario)
-        settings = dict(run.settings)
-        min_ms = settings.get("min_duration", round_rules.min_duration_ms)
-        min_queries = settings.get("min_query_count")
-        if min_queries is None and scenario != Scenario.OFFLINE:
-            min_queries = bench.min_queries.get(scenario)
-        offline_min = None
-        if scenario == Scenario.OFFLINE:
-            offline_min = settings.get("min_query_count") or (
-                getattr(bench, "offline_min_samples", None) or round_rules.offline_min_samples
-            )
-            min_queries = None
-        bound = bench.latency_bound_ns.get(scenario) if scenario == Scenario.SERVER else None
-        out[run.run_id] = RunLimits(
-            scenario=scenario.value,
-            mode=str(getattr(run.mode, "value", run.mode)),
-            min_duration_s=float(min_ms) / 1e3,
-            offline_min_samples=int(offline_min) if offline_min else None,
-            min_queries=int(min_queries) if min_queries else None,
-            latency_bound_ns=bound,
-            estimate_s=float(run.estimate_s),
-            test_execution=test,
-        )
-    return out
 
 
 class RunnerSource:

@@ -231,6 +231,8 @@ def test_headless_replay_builds_a_complete_package(
     assert doc["package"] == str(out)
     assert (out / "open" / "Quickstart").is_dir()
     assert doc["validation"]["tree_complete"] is True
+    # the core's validity forecast is shown headless too, once per run
+    assert captured.err.count("Test execution: short on purpose") == 2, captured.err[-3000:]
     errors = {f["id"] for f in doc["validation"]["findings"] if f["severity"] == "error"}
     # precisely why it is not submittable - and nothing else
     assert errors == {"package.test-execution", "package.synthetic-assets"}
