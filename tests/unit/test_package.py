@@ -11,7 +11,6 @@ from pathlib import Path
 import package_fixtures as fx
 import pytest
 
-from mlperf_tui import package as package_mod
 from mlperf_tui import rules
 from mlperf_tui.cli import main
 from mlperf_tui.errors import PackageError
@@ -22,6 +21,7 @@ from mlperf_tui.package import (
     tarball_path,
     truncate_accuracy_log,
 )
+from mlperf_tui.package import tree as package_tree
 from mlperf_tui.validate import validate
 
 
@@ -178,7 +178,7 @@ def test_a_failed_build_leaves_nothing(
     def broken(dest: Path) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(package_mod, "_copy_harness_source", broken)
+    monkeypatch.setattr(package_tree, "copy_harness_source", broken)
     out = tmp_path / "pkg"
     with pytest.raises(PackageError, match="No space left"):
         build_package(good["test_results"], out, tar=True)

@@ -1,0 +1,158 @@
+"""Build the submission package: the tree the official MLPerf submission checker reads.
+
+``build_package(results, out)`` turns a results folder (written by the runner: profile.yaml,
+system.json, summary.json, runs/<run_id>/) into the v6.1 layout (the checker's "default" paths,
+tools/submission/submission_checker/constants.py)::
+
+    <division>/<submitter>/systems/<system>.json          all 35 fields, as strings
+    <division>/<submitter>/src/                           the harness source, README.md, the
+                                                          profile, each run's RUN.json and
+                                                          mlperf_tui_build.json (how it was built)
+    <division>/<submitter>/model_mapping.json             open, when the model is not the reference
+    <division>/<submitter>/results/<system>/<model>/<Scenario>/
+        performance/run_1/mlperf_log_{summary,detail}.txt
+        accuracy/mlperf_log_{summary,detail}.txt, mlperf_log_accuracy.json (truncated as the
+                 official truncate_accuracy_log.py does), accuracy.txt (+ hash= of the full log)
+        measurements.json, user.conf, README.md
+        TEST01/ TEST04/ ...                               closed: the compliance runs
+
+Scenarios the profile infers from SingleStream (edge, ``infer_from_singlestream``) hold the
+SingleStream run's logs, as the checker expects (it reads ``effective_scenario`` from the log and
+allows SingleStream -> MultiStream / Offline on edge systems).
+
+The build is atomic: the tree is assembled in a hidden sibling folder and renamed into place, so
+a failed build leaves nothing behind; an existing non-empty ``out`` is refused unless ``force``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from mlperf_tui.errors import MlperfTuiError, PackageError
+from mlperf_tui.package.accuracy_log import hash_line, truncate_accuracy_log
+from mlperf_tui.package.describe import BUILD_MANIFEST, NOT_SUBMITTABLE_MARK
+from mlperf_tui.package.source import load_finished, results_folder
+from mlperf_tui.package.tree import PackageInfo, Progress, assemble
+
+__all__ = [
+    "BUILD_MANIFEST",
+    "NOT_SUBMITTABLE_MARK",
+    "PackageInfo",
+    "build_package",
+    "hash_line",
+    "package_info",
+    "tarball_path",
+    "truncate_accuracy_log",
+]
+
+
+def tarball_path(out: Path) -> Path:
+    """Where ``build_package(..., tar=True)`` writes the archive: beside the package folder."""
+    return out.parent / f"{out.name}.tar.gz"
+
+
+@contextlib.contextmanager
+def _staging(out: Path, suffix: str = "") -> Iterator[Path]:
+    """A hidden sibling of ``out`` to build in; removed unless the caller moved it away."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", suffix=suffix, dir=out.parent))
+    try:
+        yield stage
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _check_out(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise PackageError(f"{out} exists and is not a folder", "choose another --out folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise PackageError(
+            f"{out} is not empty; not writing a package into it",
+            "choose an empty or new --out folder, or pass --force to replace its contents",
+        )
+
+
+def build_package(
+    results: Any,
+    out: Path,
+    *,
+    force: bool = False,
+    tar: bool = False,
+    progress: Progress | None = None,
+) -> Path:
+    """Build the submission package from ``results`` (a ResultsSet or its folder) into ``out``.
+
+    Returns ``out``. With ``tar``, also writes :func:`tarball_path` ``(out)``. Raises
+    PackageError (nothing written) when the results are incomplete or ``out`` is not empty.
+    """
+    out = Path(out)
+    say: Progress = progress or (lambda _msg: None)
+    _check_out(out, force)
+    loaded = load_finished(results_folder(results))
+    with _staging(out) as stage:
+        try:
+            assemble(loaded, stage, say)
+        except MlperfTuiError:
+            raise
+        except OSError as exc:
+            raise PackageError(
+                f"writing the package failed: {exc}", "check free space and permissions"
+            ) from exc
+        if tar:
+            say("archive")
+            archive = tarball_path(out)
+            tmp_archive = stage.parent / f".{archive.name}.{stage.name}.tmp"
+            try:
+                with tarfile.open(tmp_archive, "w:gz") as tf:
+                    for child in sorted(stage.iterdir()):
+                        tf.add(child, arcname=child.name)
+                os.replace(tmp_archive, archive)
+            finally:
+                tmp_archive.unlink(missing_ok=True)
+        say("moving into place")
+        old: Path | None = None
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{stage.name}"
+            os.replace(out, old)
+        try:
+            os.replace(stage, out)
+        except OSError:
+            if old is not None:
+                os.replace(old, out)
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    return out
+
+
+def package_info(package_dir: Path) -> PackageInfo | None:
+    """The build manifest of a package mlperf-tui built, or None (none, or unreadable)."""
+    for manifest in sorted(Path(package_dir).glob(f"*/*/src/{BUILD_MANIFEST}")):
+        try:
+            data: Mapping[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        return PackageInfo(
+            root=Path(package_dir),
+            division=str(data.get("division", "")),
+            submitter=str(data.get("submitter", "")),
+            system=str(data.get("system", "")),
+            benchmark_folder=str(data.get("benchmark_folder", "")),
+            scenarios=[str(s) for s in data.get("scenarios") or []],
+            inferred={str(k): str(v) for k, v in (data.get("inferred") or {}).items()},
+            execution=str(data.get("execution", "")),
+            synthetic=bool(data.get("synthetic", False)),
+            reasons=[str(r) for r in data.get("not_submittable") or []],
+        )
+    return None

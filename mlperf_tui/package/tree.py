@@ -1,0 +1,244 @@
+"""The package tree: each scenario's logs, measurements and README, compliance, src/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mlperf_tui import rules
+from mlperf_tui.errors import PackageError
+from mlperf_tui.package.accuracy_log import hash_line, truncate_accuracy_log
+from mlperf_tui.package.describe import (
+    BUILD_MANIFEST,
+    benchmark_folder,
+    measurements,
+    not_submittable_reasons,
+    scenario_readme,
+    src_readme,
+    system_json,
+)
+from mlperf_tui.package.source import Results, folder_name, system_name
+from mlperf_tui.results import RUN_CONFIG, RunResult
+from mlperf_tui.rules.model import Benchmark, Scenario
+
+PERFORMANCE_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt")
+
+
+ACCURACY_LOG = "mlperf_log_accuracy.json"
+
+
+ACCURACY_TXT = "accuracy.txt"
+
+
+MEASUREMENTS = "measurements.json"
+
+
+Progress = Callable[[str], None]
+
+
+def copy_file(src: Path, dst: Path, what: str) -> None:
+    if not src.is_file():
+        raise PackageError(
+            f"{src} is missing ({what})",
+            "run the profile again: the run did not leave the files LoadGen writes",
+        )
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+
+
+def copy_harness_source(dest: Path) -> None:
+    import harness
+
+    src = Path(harness.__file__).resolve().parent
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".*"))
+
+
+@dataclass
+class PackageInfo:
+    """What a built package holds (read back from its build manifest)."""
+
+    root: Path
+    division: str
+    submitter: str
+    system: str
+    benchmark_folder: str
+    scenarios: list[str]
+    inferred: dict[str, str]
+    execution: str
+    synthetic: bool
+    reasons: list[str] = field(default_factory=list)
+
+
+def _needed_run(results: Results, scenario: str, mode: str, test: str | None = None) -> RunResult:
+    run = results.find(scenario, mode, test)
+    what = f"{scenario} {test or mode}"
+    if run is None:
+        raise PackageError(
+            f"the results have no {what} run",
+            "add it to the profile (scenarios/modes) and run again",
+        )
+    if run.status != "ok":
+        raise PackageError(
+            f"the {what} run did not finish (status: {run.status})",
+            "run the profile again; a package is only built from finished runs",
+        )
+    if not run.folder.is_dir():
+        raise PackageError(f"the {what} run's folder {run.folder} is missing", "run again")
+    return run
+
+
+def _write_scenario(
+    results: Results,
+    bench: Benchmark,
+    scenario_dir: Path,
+    scenario: str,
+    source: str,
+    system_id: str,
+    max_log_bytes: int,
+    measurements: dict[str, str],
+) -> list[str]:
+    profile = results.profile
+    runs_used: list[str] = []
+    modes = {m.value for m in profile.modes}
+    perf = None
+    if "performance" in modes:
+        perf = _needed_run(results, source, "performance")
+        runs_used.append(perf.run_id)
+        for name in PERFORMANCE_FILES:
+            copy_file(
+                perf.folder / name, scenario_dir / "performance" / "run_1" / name, "performance"
+            )
+        copy_file(perf.folder / "user.conf", scenario_dir / "user.conf", "LoadGen settings")
+    if "accuracy" in modes:
+        acc = _needed_run(results, source, "accuracy")
+        runs_used.append(acc.run_id)
+        acc_dir = scenario_dir / "accuracy"
+        for name in ("mlperf_log_summary.txt", "mlperf_log_detail.txt"):
+            copy_file(acc.folder / name, acc_dir / name, "accuracy")
+        full_log = acc.folder / ACCURACY_LOG
+        if not full_log.is_file():
+            raise PackageError(f"{full_log} is missing", "run accuracy mode again")
+        accuracy_txt = acc.folder / ACCURACY_TXT
+        if not accuracy_txt.is_file():
+            raise PackageError(
+                f"{accuracy_txt} is missing: the accuracy run was not scored",
+                "run accuracy mode again (the harness scores it at the end)",
+            )
+        text = accuracy_txt.read_text(encoding="utf-8")
+        kept = [ln for ln in text.splitlines() if not ln.startswith("hash=")]
+        (acc_dir / ACCURACY_TXT).write_text(
+            "\n".join([*kept, hash_line(full_log)]) + "\n", encoding="utf-8"
+        )
+        truncate_accuracy_log(full_log, acc_dir / ACCURACY_LOG, max_log_bytes)
+        if perf is None:
+            copy_file(acc.folder / "user.conf", scenario_dir / "user.conf", "LoadGen settings")
+    (scenario_dir / MEASUREMENTS).write_text(
+        json.dumps(measurements, indent=2) + "\n", encoding="utf-8"
+    )
+    (scenario_dir / "README.md").write_text(
+        scenario_readme(results, bench, scenario, source, system_id), encoding="utf-8"
+    )
+    for test in rules.compliance_tests(bench, profile.division):
+        run = _needed_run(results, source, "performance", test)
+        runs_used.append(run.run_id)
+        test_dir = scenario_dir / test
+        for name in PERFORMANCE_FILES:
+            copy_file(run.folder / name, test_dir / "performance" / "run_1" / name, test)
+        for name in ("verify_accuracy.txt", "verify_performance.txt"):
+            if (run.folder / name).is_file():
+                copy_file(run.folder / name, test_dir / name, test)
+        if (run.folder / "accuracy").is_dir():
+            shutil.copytree(run.folder / "accuracy", test_dir / "accuracy")
+    return runs_used
+
+
+def assemble(results: Results, root: Path, progress: Progress) -> PackageInfo:
+    profile = results.profile
+    bench = profile.rules_benchmark()
+    round_rules = rules.get_round(profile.round)
+    if not profile.submitter:
+        raise PackageError(
+            "the profile names no submitter, and the package needs one (a folder name)",
+            "add `submitter: YourOrg` to the profile",
+        )
+    system_id = folder_name(system_name(results))
+    division = profile.division.value
+    base = root / division / profile.submitter
+    model_folder, mapping = benchmark_folder(results, bench)
+
+    progress("systems description")
+    systems = base / "systems"
+    systems.mkdir(parents=True)
+    (systems / f"{system_id}.json").write_text(
+        json.dumps(system_json(results, bench, system_id), indent=2) + "\n", encoding="utf-8"
+    )
+    if mapping:
+        (base / "model_mapping.json").write_text(
+            json.dumps(mapping, indent=2) + "\n", encoding="utf-8"
+        )
+
+    facts = measurements(results, bench)
+    inferred = {s.value: Scenario.SINGLE_STREAM.value for s in profile.inferred_scenarios()}
+    scenarios = [s.value for s in profile.scenarios] + list(inferred)
+    runs_used: list[str] = []
+    for scenario in scenarios:
+        progress(f"results: {scenario}")
+        source = inferred.get(scenario, scenario)
+        scenario_dir = base / "results" / system_id / model_folder / scenario
+        runs_used += _write_scenario(
+            results,
+            bench,
+            scenario_dir,
+            scenario,
+            source,
+            system_id,
+            round_rules.max_accuracy_log_bytes,
+            facts,
+        )
+
+    progress("source and README")
+    src = base / "src"
+    copy_harness_source(src / "harness")
+    (src / "README.md").write_text(src_readme(results, bench), encoding="utf-8")
+    (src / "profile.yaml").write_text(results.profile_text, encoding="utf-8")
+    for run in results.runs:
+        config = run.folder / RUN_CONFIG
+        if config.is_file():
+            copy_file(config, src / "runs" / f"{run.run_id}.json", "run configuration")
+    reasons = not_submittable_reasons(results)
+    manifest = {
+        "schema_version": 1,
+        "tool": "mlperf-tui",
+        "built": datetime.now(UTC).isoformat(timespec="seconds"),
+        "round": profile.round,
+        "benchmark": bench.name,
+        "division": division,
+        "category": profile.category.value,
+        "submitter": profile.submitter,
+        "system": system_id,
+        "benchmark_folder": model_folder,
+        "scenarios": scenarios,
+        "inferred": inferred,
+        "execution": results.execution,
+        "synthetic": results.synthetic,
+        "not_submittable": reasons,
+        "results_folder": str(results.folder),
+        "runs": sorted(set(runs_used)),
+    }
+    (src / BUILD_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return PackageInfo(
+        root=root,
+        division=division,
+        submitter=profile.submitter,
+        system=system_id,
+        benchmark_folder=model_folder,
+        scenarios=scenarios,
+        inferred=inferred,
+        execution=results.execution,
+        synthetic=results.synthetic,
+        reasons=reasons,
+    )
