@@ -75,6 +75,11 @@ class ProgressReporter(threading.Thread):
             p90_ns=values[0.90],
             p99_ns=values[0.99],
             histogram=snapshot,
+            within=(
+                {"done": state.steps_done, "total": state.steps_total}
+                if state.steps_total
+                else None
+            ),
         )
 
     def stop(self) -> None:

@@ -23,6 +23,8 @@ Events and their fields:
     ``histogram``: {"min_ns": int, "growth": float, "counts": [[index, n], ...]} — sparse
     log-spaced buckets; bucket ``i`` covers ``[min_ns*growth**i, min_ns*growth**(i+1))`` ns.
     Latencies are per sample, from the SUT receiving the query to its completion.
+    ``within``: {"done": int, "total": int}, the steps of the batch in flight of a task whose
+    one sample is long work (3D-UNet's sliding windows), or null
 ``result``    the last event of a run that got as far as LoadGen
     ``status``: "ok" | "failed" | "cancelled"; ``message`` (str); ``output_dir`` (str);
     ``loadgen``: LoadGen's own figures parsed from mlperf_log_detail.txt (see
@@ -111,6 +113,7 @@ class EventWriter:
         p90_ns: float | None,
         p99_ns: float | None,
         histogram: dict[str, Any],
+        within: dict[str, int] | None = None,
     ) -> None:
         def ms(ns: float | None) -> float | None:
             return None if ns is None else round(ns / 1e6, 6)
@@ -125,6 +128,7 @@ class EventWriter:
             p90_ms=ms(p90_ns),
             p99_ms=ms(p99_ns),
             histogram=histogram,
+            within=within,
         )
 
     def result(

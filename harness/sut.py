@@ -67,7 +67,14 @@ class RunState:
         self.stopped = threading.Event()
         #: set when LoadGen issues its first query (the progress reporter reports it at once)
         self.first_issue = threading.Event()
+        #: steps done / to do of the batch in flight, for tasks that report them (0 / 0: none)
+        self.steps_done = 0
+        self.steps_total = 0
         self._lock = threading.Lock()
+
+    def on_steps(self, done: int, total: int) -> None:
+        """The task's progress within the batch it runs (reported with the next progress)."""
+        self.steps_done, self.steps_total = done, total
 
     def add_completed(self, n: int) -> None:
         # Server completes from its worker and from LoadGen's flush
@@ -164,7 +171,12 @@ class BaseSUT:
         return self.dataset.batch(indices)
 
     def infer(self, indices: np.ndarray) -> Any:
-        return self.task.infer(self.backend, self.binding, self.gather(indices))
+        try:
+            return self.task.infer(
+                self.backend, self.binding, self.gather(indices), steps=self.state.on_steps
+            )
+        finally:
+            self.state.steps_done = self.state.steps_total = 0
 
     def complete(
         self, ids: Sequence[int], started_ns: int | Sequence[int], results: Any | None

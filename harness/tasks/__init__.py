@@ -41,6 +41,7 @@ __all__ = [
     "Feeds",
     "ModelBindingError",
     "ProgressCallback",
+    "StepCallback",
     "Task",
     "TaskError",
     "get_task",
@@ -52,6 +53,10 @@ Feeds = Mapping[str, np.ndarray]
 
 #: (label, done, total): called while a data set is preprocessed (total None when unknown)
 ProgressCallback = Callable[[str, int, int | None], None]
+
+#: (done, total): steps of the batch in flight, for a task whose one sample is long work (a
+#: sliding window over a volume); the harness reports them in its progress events
+StepCallback = Callable[[int, int], None]
 
 
 class TaskError(HarnessError):
@@ -150,8 +155,11 @@ class Task(Protocol):
         """The data set at dataset_path, first ``count`` samples (all when None)."""
         ...
 
-    def infer(self, backend: Backend, binding: Binding, feeds: Feeds) -> Any:
-        """Run a batch: the per-sample results :meth:`response_bytes` reads."""
+    def infer(
+        self, backend: Backend, binding: Binding, feeds: Feeds, steps: StepCallback | None = None
+    ) -> Any:
+        """Run a batch: the per-sample results :meth:`response_bytes` reads. A task whose
+        sample takes many model calls reports ``steps(done, total)`` as it goes."""
         ...
 
     def response_bytes(self, results: Any, i: int) -> bytes:

@@ -99,7 +99,9 @@ class ToyTask:
     ) -> ToyDataset:
         return ToyDataset(Path(dataset_path), count)
 
-    def infer(self, backend: Backend, binding: Binding, feeds: Feeds) -> np.ndarray:
+    def infer(
+        self, backend: Backend, binding: Binding, feeds: Feeds, steps: Any = None
+    ) -> np.ndarray:
         (score,) = backend.predict(feeds, binding.outputs)
         return np.asarray(score, dtype=np.float32).reshape(-1)
 

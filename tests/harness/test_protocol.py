@@ -302,3 +302,18 @@ def test_qsl_loads_and_frees_what_loadgen_asks() -> None:
     assert ds.loaded == set() and qsl.loaded == 0
     assert qsl.calls == [("load", 4), ("unload", 4)]
     assert QuerySampleLibrary(ds, 50).performance_sample_count == 10  # type: ignore[arg-type]
+
+
+def test_progress_within_a_long_sample_is_reported() -> None:
+    from harness.__main__ import ProgressReporter
+    from harness.sut import RunState
+
+    out = io.StringIO()
+    state = RunState()
+    reporter = ProgressReporter(EventWriter(out), state, 0.25, "running")
+    reporter.emit()
+    state.on_steps(3, 10)  # a task's sliding window: 3 of 10 model calls done
+    reporter.emit()
+    first, second = (parse_event(line) for line in out.getvalue().splitlines())
+    assert first["within"] is None
+    assert second["within"] == {"done": 3, "total": 10}

@@ -31,7 +31,7 @@ from harness.datasets.imagenet import (
     ImagenetDataset,
     ImagePreprocessing,
 )
-from harness.tasks import Binding, Feeds, ModelBindingError, random_feeds
+from harness.tasks import Binding, Feeds, ModelBindingError, StepCallback, random_feeds
 from harness.tasks.imagenet_classification.accuracy import score_accuracy_log, write_text_atomic
 
 __all__ = ["TASK", "ImagenetClassification"]
@@ -171,7 +171,9 @@ class ImagenetClassification:
             input_name=binding.inputs[0].name,
         )
 
-    def infer(self, backend: Backend, binding: Binding, feeds: Feeds) -> np.ndarray:
+    def infer(
+        self, backend: Backend, binding: Binding, feeds: Feeds, steps: StepCallback | None = None
+    ) -> np.ndarray:
         """ImageNet labels as float32 [N]: the argmax (or the scores' argmax) + the offset."""
         (out,) = backend.predict(feeds, binding.outputs)
         out = np.asarray(out)
