@@ -1,0 +1,187 @@
+"""The profile model: the pydantic classes of a profile's keys and the choices they allow.
+
+The rules checks (:mod:`mlperf_tui.profile.checks`) run from :class:`Profile`'s model
+validator; the classes here know only the schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from mlperf_tui import rules
+from mlperf_tui.rules.model import (
+    Benchmark,
+    Category,
+    Division,
+    Execution,
+    Mode,
+    Scenario,
+)
+
+SCHEMA_VERSION: Final = 1
+
+#: ONNX Runtime execution providers a profile may name (whether one is installed here is a
+#: detected fact, checked when a run starts)
+ExecutionProvider = Literal[
+    "CPUExecutionProvider",
+    "CUDAExecutionProvider",
+    "TensorrtExecutionProvider",
+    "ROCMExecutionProvider",
+    "OpenVINOExecutionProvider",
+    "DmlExecutionProvider",
+    "CoreMLExecutionProvider",
+]
+EXECUTION_PROVIDERS: tuple[str, ...] = get_args(ExecutionProvider)
+
+#: where a model or data set comes from
+AssetSource = Literal["synthetic", "path", "url"]
+#: the synthetic model stand-ins: the ResNet50 v1.5 graph with random weights, or a tiny
+#: classifier with the same inputs and outputs (for long valid-execution trials)
+
+#: canonical orders, so the same choices always dump to the same YAML
+_SCENARIO_ORDER: tuple[Scenario, ...] = tuple(Scenario)
+_MODE_ORDER: tuple[Mode, ...] = tuple(Mode)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Backend(_Model):
+    """How the harness runs the model (ONNX Runtime)."""
+
+    execution_provider: ExecutionProvider = "CPUExecutionProvider"
+    #: ONNX Runtime's intra-op threads; 0 lets the harness size them to the cores
+    intra_op_threads: int = Field(default=0, ge=0)
+    #: samples per inference call in Offline and Server (SingleStream always sends one)
+    batch_size: int = Field(default=32, ge=1)
+
+
+class ScenarioTarget(_Model):
+    """What the user expects of one scenario; LoadGen sizes the run from it."""
+
+    #: Offline, Server, Interactive: expected queries per second
+    target_qps: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    #: SingleStream, MultiStream: expected latency of one query, milliseconds
+    target_latency_ms: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+
+
+class ModelAsset(_Model):
+    """Where the model comes from: a generated stand-in, a local file or a URL."""
+
+    source: AssetSource
+    #: which of the benchmark's models it is (mlperf-tui rules BENCHMARK lists them); for a
+    #: synthetic stand-in the reference's when not given, for a file or URL the reference
+    kind: str | None = None
+    path: str | None = None
+    url: str | None = None
+    sha256: str | None = None
+
+
+class DatasetAsset(_Model):
+    """Where the data set comes from: generated, a local folder or a URL."""
+
+    source: AssetSource
+    #: synthetic: how many samples to generate; path/url: use only the first N (test runs)
+    count: int | None = Field(default=None, ge=1)
+    path: str | None = None
+    url: str | None = None
+    sha256: str | None = None
+
+
+class Assets(_Model):
+    model: ModelAsset
+    dataset: DatasetAsset
+    #: seed of the synthetic stand-ins (same seed, same bytes)
+    seed: int = Field(default=0, ge=0)
+
+
+class Profile(_Model):
+    """One submission's choices. Field order is the order of the YAML file."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    round: str = rules.DEFAULT_ROUND
+    benchmark: str
+    division: Division
+    category: Category
+    scenarios: list[Scenario] = Field(min_length=1)
+    modes: list[Mode] = Field(default_factory=lambda: list(_MODE_ORDER), min_length=1)
+    execution: Execution = Execution.TEST
+    #: edge only: fill the scenarios the rules allow from the SingleStream run
+    infer_from_singlestream: bool = False
+    backend: Backend = Field(default_factory=Backend)
+    targets: dict[Scenario, ScenarioTarget] = Field(default_factory=dict)
+    assets: Assets
+    submitter: str | None = None
+    #: the name the results table shows for this machine (systems JSON "system_name")
+    system_name: str | None = None
+    #: answers for systems-JSON fields detection cannot know (cooling, status, ...)
+    system: dict[str, Any] = Field(default_factory=dict)
+    #: where results and the package go; None: a folder named by time under ./results
+    output: str | None = None
+
+    @field_validator("scenarios")
+    @classmethod
+    def _canonical_scenarios(cls, value: list[Scenario]) -> list[Scenario]:
+        if len(set(value)) != len(value):
+            dup = next(s for s in value if value.count(s) > 1)
+            raise ValueError(f"{dup.value} is listed twice")
+        return sorted(value, key=_SCENARIO_ORDER.index)
+
+    @field_validator("modes")
+    @classmethod
+    def _canonical_modes(cls, value: list[Mode]) -> list[Mode]:
+        if len(set(value)) != len(value):
+            dup = next(m for m in value if value.count(m) > 1)
+            raise ValueError(f"{dup.value} is listed twice")
+        return sorted(value, key=_MODE_ORDER.index)
+
+    @field_validator("targets")
+    @classmethod
+    def _canonical_targets(
+        cls, value: dict[Scenario, ScenarioTarget]
+    ) -> dict[Scenario, ScenarioTarget]:
+        return {s: value[s] for s in sorted(value, key=_SCENARIO_ORDER.index)}
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> Profile:
+        # imported here, not at the top: checks imports this module (an import cycle)
+        from mlperf_tui.profile.checks import _check_against_rules
+
+        _check_against_rules(self)
+        return self
+
+    # -- what the runner and packager ask -------------------------------------------------
+
+    def rules_benchmark(self) -> Benchmark:
+        """The benchmark's rules in the profile's round."""
+        return rules.get_benchmark(self.benchmark, self.round)
+
+    def system_answers(self) -> dict[str, str]:
+        """The systems-JSON values this profile fixes: its division, names and answers."""
+        answers = {"division": self.division.value, "system_type": self.category.value}
+        if self.submitter is not None:
+            answers["submitter"] = self.submitter
+        if self.system_name is not None:
+            answers["system_name"] = self.system_name
+        answers.update({k: str(v) for k, v in self.system.items()})
+        return answers
+
+    def inferred_scenarios(self) -> tuple[Scenario, ...]:
+        """Scenarios the package fills from the SingleStream run (edge, when chosen)."""
+        if not self.infer_from_singlestream:
+            return ()
+        return _inferable(self.rules_benchmark(), self.scenarios)
+
+
+def _inferable(bench: Benchmark, scenarios: Sequence[Scenario]) -> tuple[Scenario, ...]:
+    return tuple(
+        s
+        for s in _SCENARIO_ORDER
+        if bench.inferable_from.get(s) == Scenario.SINGLE_STREAM
+        and s not in scenarios
+        and Scenario.SINGLE_STREAM in scenarios
+    )
