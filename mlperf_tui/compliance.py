@@ -31,14 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from harness import loadgen_logs
+from mlperf_tui.rules.checker import PASS_LINE
 from mlperf_tui.rules.compliance import (
     PERF_THRESHOLD,
     PERF_THRESHOLD_RELAXED,
     RELAXED_SCORE_LIMIT,
 )
 
-#: the lines the checker looks for
-PASS_LINE = "TEST PASS"
+#: the lines the checker looks for (PASS_LINE: rules.checker)
 FAIL_LINE = "TEST FAIL"
 
 #: compliance/TEST01/verify_performance.py RESULT_FIELD: the detail-log key of each scenario's
@@ -49,14 +49,6 @@ DETAIL_RESULT_FIELD: dict[str, str] = {
     "MultiStream": "early_stopping_latency_ms",
     "Server": "result_completed_samples_per_sec",
 }
-
-
-TEST01_ACCURACY_FILES = (
-    "mlperf_log_accuracy.json",
-    "accuracy.txt",
-    "baseline_accuracy.txt",
-    "compliance_accuracy.txt",
-)
 
 #: writes the accuracy script's output for one accuracy log: (log, out_txt) -> None
 AccuracyWriter = Callable[[Path, Path], None]
@@ -449,11 +441,17 @@ def verify_test01(
                 accuracy_writer(audit_log, acc_dir / "compliance_accuracy.txt")
                 # the checker wants accuracy.txt too: the audit run's accuracy
                 shutil.copy2(acc_dir / "compliance_accuracy.txt", acc_dir / "accuracy.txt")
-                verdict.files += [
-                    acc_dir / "baseline_accuracy.txt",
-                    acc_dir / "compliance_accuracy.txt",
-                    acc_dir / "accuracy.txt",
-                ]
+                verdict.files.append(acc_dir / "accuracy.txt")
+                if verdict.accuracy_passed:
+                    # the deterministic comparison passed: the checker wants exactly the log
+                    # and accuracy.txt (REQUIRED_TEST01_ACC_FILES_1), not the comparison inputs
+                    (acc_dir / "baseline_accuracy.txt").unlink()
+                    (acc_dir / "compliance_accuracy.txt").unlink()
+                else:
+                    verdict.files += [
+                        acc_dir / "baseline_accuracy.txt",
+                        acc_dir / "compliance_accuracy.txt",
+                    ]
             except (ComplianceInputError, OSError, ValueError) as exc:
                 verdict.messages.append(f"accuracy of the audit run not computed: {exc}")
     return verdict

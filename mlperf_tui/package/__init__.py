@@ -1,10 +1,12 @@
 """Build the submission package: the tree the official MLPerf submission checker reads.
 
 ``build_package(results, out)`` turns a results folder (written by the runner: profile.yaml,
-system.json, summary.json, runs/<run_id>/) into the v6.1 layout (the checker's "default" paths,
-tools/submission/submission_checker/constants.py)::
+system.json, summary.json, runs/<run_id>/) into the layout of the profile's round (the checker's
+``*_PATH`` tables, :class:`mlperf_tui.rules.model.Layout`). From v6.0 on (the "default" paths)::
 
-    <division>/<submitter>/systems/<system>.json          all 35 fields, as strings
+    <division>/<submitter>/systems/<system>.json          all 35 fields
+    <division>/<submitter>/calibration.md                 closed and network: the model's data
+                                                          types, and that nothing was quantized
     <division>/<submitter>/src/                           the harness source, README.md, the
                                                           profile, each run's RUN.json and
                                                           mlperf_tui_build.json (how it was built)
@@ -15,6 +17,10 @@ tools/submission/submission_checker/constants.py)::
                  official truncate_accuracy_log.py does), accuracy.txt (+ hash= of the full log)
         measurements.json, user.conf, README.md
         TEST01/ TEST04/ ...                               closed: the compliance runs
+
+Rounds v4.0-v5.1 keep the code in ``code/<model>/``, the measurements (``<system>_<Scenario>.json``,
+user.conf, README.md) in ``measurements/<system>/<model>/<Scenario>/`` and the TEST0x folders in
+``compliance/<system>/<model>/<Scenario>/``.
 
 Scenarios the profile infers from SingleStream (edge, ``infer_from_singlestream``) hold the
 SingleStream run's logs, as the checker expects (it reads ``effective_scenario`` from the log and
@@ -136,7 +142,9 @@ def build_package(
 
 def package_info(package_dir: Path) -> PackageInfo | None:
     """The build manifest of a package mlperf-tui built, or None (none, or unreadable)."""
-    for manifest in sorted(Path(package_dir).glob(f"*/*/src/{BUILD_MANIFEST}")):
+    root = Path(package_dir)
+    found = [*root.glob(f"*/*/src/{BUILD_MANIFEST}"), *root.glob(f"*/*/code/*/{BUILD_MANIFEST}")]
+    for manifest in sorted(found):
         try:
             data: Mapping[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -144,7 +152,7 @@ def package_info(package_dir: Path) -> PackageInfo | None:
         if not isinstance(data, dict):
             continue
         return PackageInfo(
-            root=Path(package_dir),
+            root=root,
             division=str(data.get("division", "")),
             submitter=str(data.get("submitter", "")),
             system=str(data.get("system", "")),

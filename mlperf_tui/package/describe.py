@@ -10,8 +10,9 @@ from mlperf_tui.package.source import Results, system_name
 from mlperf_tui.results import RUN_CONFIG
 from mlperf_tui.rules.model import Benchmark, Division
 
-#: written in src/: how the package was built (execution, synthetic assets, runs); the
-#: validator reads it. src/ is free-form for the checker, so it never trips the official one.
+#: written in the code folder (src/, or code/<model>/ in the older layout): how the package was
+#: built (execution, synthetic assets, runs); the validator reads it. The code folder is
+#: free-form for the checker, so it never trips the official one.
 BUILD_MANIFEST = "mlperf_tui_build.json"
 
 
@@ -109,6 +110,45 @@ def measurements(results: Results, bench: Benchmark) -> dict[str, str]:
     }
 
 
+#: weight data types that mean the model file was quantized before it reached the harness
+_QUANTIZED_TYPES = ("int8", "uint8", "int4", "fp8")
+
+
+def calibration_doc(results: Results, bench: Benchmark, facts: dict[str, str]) -> str:
+    """calibration.md of the submitter folder: how the weights were quantized and calibrated.
+
+    The harness runs the model file as it is: it neither quantizes nor calibrates. What the file
+    holds is read from it (``facts`` is measurements.json); a quantized file is said to be one,
+    and the submitter is told what the rules ask them to add.
+    """
+    model = results.profile.assets.model
+    weights = facts["weight_data_types"]
+    lines = [
+        "# Calibration and quantization",
+        "",
+        f"Benchmark {bench.name}, model file `{facts['starting_weights_filename']}` "
+        f"({model.kind}).",
+        "",
+        f"- weight data types: {weights}",
+        f"- input data types: {facts['input_data_types']}",
+        f"- weight transformations: {facts['weight_transformations']}",
+        "",
+        "mlperf-tui ran the model file as it is under ONNX Runtime: it applied no quantization, "
+        "no calibration and no retraining.",
+    ]
+    if any(t in weights.split(",") for t in _QUANTIZED_TYPES):
+        lines += [
+            "",
+            "The weights hold quantized types: the file was quantized before mlperf-tui ran it. "
+            "The rules ask this document to say how (the method and the calibration set of the "
+            "benchmark it used): add that here before you submit.",
+        ]
+    reasons = not_submittable_reasons(results)
+    if reasons:
+        lines += ["", f"**{NOT_SUBMITTABLE_MARK}**: " + "; ".join(reasons) + "."]
+    return "\n".join(lines) + "\n"
+
+
 def not_submittable_reasons(results: Results) -> list[str]:
     reasons = []
     if results.execution != "valid":
@@ -156,8 +196,10 @@ def benchmark_folder(results: Results, bench: Benchmark) -> tuple[str, dict[str,
 
 
 def scenario_readme(
-    results: Results, bench: Benchmark, scenario: str, source: str, system_id: str
+    results: Results, bench: Benchmark, scenario: str, source: str, system_id: str, code: str
 ) -> str:
+    """README.md of a scenario; ``code`` is the code folder relative to the submitter folder
+    (``src`` or ``code/<model>``)."""
     lines = [
         f"# {bench.name} {scenario} on {system_id}",
         "",
@@ -175,19 +217,20 @@ def scenario_readme(
     lines += [
         "## How to reproduce",
         "",
-        "The source of the harness is in `src/` of this submitter folder, with the profile that",
-        "produced these runs (`src/profile.yaml`). Install mlperf-tui and replay it:",
+        f"The source of the harness is in `{code}/` of this submitter folder, with the profile",
+        f"that produced these runs (`{code}/profile.yaml`). Install mlperf-tui and replay it:",
         "",
         "```",
         "pip install mlperf-tui",
-        "mlperf-tui run src/profile.yaml --headless",
+        f"mlperf-tui run {code}/profile.yaml --headless",
         "```",
         "",
-        f"or run this scenario's LoadGen tests directly with the harness (`src/runs/{source}-*.json`):",
+        "or run this scenario's LoadGen tests directly with the harness "
+        f"(`{code}/runs/{source}-*.json`):",
         "",
         "```",
-        f"python -m harness run --config src/runs/{source}-performance.json",
-        f"python -m harness run --config src/runs/{source}-accuracy.json",
+        f"python -m harness run --config {code}/runs/{source}-performance.json",
+        f"python -m harness run --config {code}/runs/{source}-accuracy.json",
         "```",
         "",
         "`user.conf` beside this file holds the LoadGen settings of the performance run.",

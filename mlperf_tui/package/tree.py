@@ -15,6 +15,7 @@ from mlperf_tui.package.accuracy_log import hash_line, truncate_accuracy_log
 from mlperf_tui.package.describe import (
     BUILD_MANIFEST,
     benchmark_folder,
+    calibration_doc,
     measurements,
     not_submittable_reasons,
     scenario_readme,
@@ -23,18 +24,11 @@ from mlperf_tui.package.describe import (
 )
 from mlperf_tui.package.source import Results, folder_name, system_name
 from mlperf_tui.results import RUN_CONFIG, RunResult
-from mlperf_tui.rules.model import Benchmark, Scenario
-
-PERFORMANCE_FILES = ("mlperf_log_summary.txt", "mlperf_log_detail.txt")
-
+from mlperf_tui.rules.checker import CALIBRATION_DOC, PERFORMANCE_FILES
+from mlperf_tui.rules.model import Benchmark, Layout, Scenario
 
 ACCURACY_LOG = "mlperf_log_accuracy.json"
-
-
 ACCURACY_TXT = "accuracy.txt"
-
-
-MEASUREMENTS = "measurements.json"
 
 
 Progress = Callable[[str], None]
@@ -91,10 +85,33 @@ def _needed_run(results: Results, scenario: str, mode: str, test: str | None = N
     return run
 
 
+@dataclass(frozen=True)
+class _Places:
+    """Where one scenario's parts go in the round's layout."""
+
+    results: Path  # results/<system>/<model>/<scenario>
+    measurements: Path  # beside the results (v6.x) or under measurements/ (older rounds)
+    measurements_file: str
+    compliance: Path  # the folder holding TEST0x
+    code: str  # the code folder, relative to <division>/<submitter>
+
+
+def _places(
+    base: Path, layout: Layout, system_id: str, model_folder: str, scenario: str
+) -> _Places:
+    return _Places(
+        results=base / "results" / system_id / model_folder / scenario,
+        measurements=layout.measurements_dir(base, system_id, model_folder, scenario),
+        measurements_file=layout.measurements_file(system_id, scenario),
+        compliance=layout.compliance_dir(base, system_id, model_folder, scenario),
+        code=layout.code_dir(Path(), model_folder).as_posix(),
+    )
+
+
 def _write_scenario(
     results: Results,
     bench: Benchmark,
-    scenario_dir: Path,
+    places: _Places,
     scenario: str,
     source: str,
     system_id: str,
@@ -105,6 +122,7 @@ def _write_scenario(
     runs_used: list[str] = []
     modes = {m.value for m in profile.modes}
     perf = None
+    scenario_dir = places.results
     if "performance" in modes:
         perf = _needed_run(results, source, "performance")
         runs_used.append(perf.run_id)
@@ -112,12 +130,12 @@ def _write_scenario(
             copy_file(
                 perf.folder / name, scenario_dir / "performance" / "run_1" / name, "performance"
             )
-        copy_file(perf.folder / "user.conf", scenario_dir / "user.conf", "LoadGen settings")
+        copy_file(perf.folder / "user.conf", places.measurements / "user.conf", "LoadGen settings")
     if "accuracy" in modes:
         acc = _needed_run(results, source, "accuracy")
         runs_used.append(acc.run_id)
         acc_dir = scenario_dir / "accuracy"
-        for name in ("mlperf_log_summary.txt", "mlperf_log_detail.txt"):
+        for name in PERFORMANCE_FILES:  # the accuracy run's LoadGen logs have the same names
             copy_file(acc.folder / name, acc_dir / name, "accuracy")
         full_log = acc.folder / ACCURACY_LOG
         if not full_log.is_file():
@@ -135,17 +153,21 @@ def _write_scenario(
         )
         truncate_accuracy_log(full_log, acc_dir / ACCURACY_LOG, max_log_bytes)
         if perf is None:
-            copy_file(acc.folder / "user.conf", scenario_dir / "user.conf", "LoadGen settings")
-    (scenario_dir / MEASUREMENTS).write_text(
+            copy_file(
+                acc.folder / "user.conf", places.measurements / "user.conf", "LoadGen settings"
+            )
+    places.measurements.mkdir(parents=True, exist_ok=True)
+    (places.measurements / places.measurements_file).write_text(
         json.dumps(measurements, indent=2) + "\n", encoding="utf-8"
     )
-    (scenario_dir / "README.md").write_text(
-        scenario_readme(results, bench, scenario, source, system_id), encoding="utf-8"
+    (places.measurements / "README.md").write_text(
+        scenario_readme(results, bench, scenario, source, system_id, places.code),
+        encoding="utf-8",
     )
     for test in rules.compliance_tests(bench, profile.division):
         run = _needed_run(results, source, "performance", test)
         runs_used.append(run.run_id)
-        test_dir = scenario_dir / test
+        test_dir = places.compliance / test
         for name in PERFORMANCE_FILES:
             copy_file(run.folder / name, test_dir / "performance" / "run_1" / name, test)
         for name in ("verify_accuracy.txt", "verify_performance.txt"):
@@ -182,17 +204,20 @@ def assemble(results: Results, root: Path, progress: Progress) -> PackageInfo:
         )
 
     facts = measurements(results, bench)
+    if profile.division.strict:
+        (base / CALIBRATION_DOC).write_text(
+            calibration_doc(results, bench, facts), encoding="utf-8"
+        )
     inferred = {s.value: Scenario.SINGLE_STREAM.value for s in profile.inferred_scenarios()}
     scenarios = [s.value for s in profile.scenarios] + list(inferred)
     runs_used: list[str] = []
     for scenario in scenarios:
         progress(f"results: {scenario}")
         source = inferred.get(scenario, scenario)
-        scenario_dir = base / "results" / system_id / model_folder / scenario
         runs_used += _write_scenario(
             results,
             bench,
-            scenario_dir,
+            _places(base, round_rules.layout, system_id, model_folder, scenario),
             scenario,
             source,
             system_id,
@@ -201,7 +226,7 @@ def assemble(results: Results, root: Path, progress: Progress) -> PackageInfo:
         )
 
     progress("source and README")
-    src = base / "src"
+    src = round_rules.layout.code_dir(base, model_folder)
     copy_harness_source(src / "harness")
     (src / "README.md").write_text(src_readme(results, bench), encoding="utf-8")
     (src / "profile.yaml").write_text(results.profile_text, encoding="utf-8")

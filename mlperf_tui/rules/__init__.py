@@ -29,6 +29,7 @@ from mlperf_tui.rules.model import (
     Category,
     Division,
     Execution,
+    Layout,
     Mode,
     Round,
     Scenario,
@@ -94,6 +95,8 @@ class _RoundSource(Protocol):
     @property
     def BENCHMARKS(self) -> tuple[Benchmark, ...]: ...
     @property
+    def LAYOUT(self) -> Layout: ...
+    @property
     def MIN_DURATION_MS(self) -> int: ...
     @property
     def OFFLINE_MIN_SAMPLES(self) -> int: ...
@@ -143,6 +146,7 @@ def _load_round(version: str) -> Round:
         model_mapping=MappingProxyType(dict(module.MODEL_MAPPING)),
         test05_seeds=module.TEST05_SEEDS,
         checks_dataset_size=module.CHECKS_DATASET_SIZE,
+        layout=module.LAYOUT,
         source=module.SOURCE,
     )
 

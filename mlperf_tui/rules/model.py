@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 
 class Scenario(StrEnum):
@@ -30,6 +31,11 @@ class Division(StrEnum):
     OPEN = "open"
     #: LoadGen over the network (the checker's VALID_DIVISIONS); closed rules, network SUT
     NETWORK = "network"
+
+    @property
+    def strict(self) -> bool:
+        """Held to the closed rules (scenarios, compliance tests, accuracy targets)."""
+        return self is not Division.OPEN
 
 
 class Mode(StrEnum):
@@ -207,6 +213,50 @@ class SystemField:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """Where a round's checker looks for the parts of a submission (its ``*_PATH`` tables)."""
+
+    #: the folder beside results/ that holds the code: "code" (v4.0-v5.1) or "src" (v6.0 on)
+    code_folder: str = "src"
+    #: the code of each model in its own <code_folder>/<model>/ (the older checkers look there)
+    code_per_model: bool = False
+    #: measurements.json, user.conf and README.md in the results' scenario folder (v6.0 on),
+    #: else in measurements/<system>/<benchmark>/<scenario>/ with <system>_<scenario>.json
+    measurements_in_results: bool = True
+    #: TEST0x folders in the results' scenario folder (v6.0 on), else in
+    #: compliance/<system>/<benchmark>/<scenario>/
+    compliance_in_results: bool = True
+    #: scenario folders written by the MLCommons endpoints tool are read (the checker's
+    #: RESULT_FIELD_ENDPOINTS)
+    endpoints: bool = False
+    #: closed: calibration.md in <division>/<submitter>/ or its documentation/ (the legacy
+    #: checker's rule from v5.1 on)
+    calibration_doc: bool = True
+
+    def code_dir(self, base: Path, benchmark: str) -> Path:
+        """Where the code goes (``base`` is <division>/<submitter>)."""
+        return (
+            base / self.code_folder / benchmark if self.code_per_model else base / self.code_folder
+        )
+
+    def measurements_dir(self, base: Path, system: str, benchmark: str, scenario: str) -> Path:
+        """Where measurements, user.conf and README.md of a scenario go (``base`` is
+        <division>/<submitter>)."""
+        top = "results" if self.measurements_in_results else "measurements"
+        return base / top / system / benchmark / scenario
+
+    def measurements_file(self, system: str, scenario: str) -> str:
+        """The measurements file's name: measurements.json, or <system>_<scenario>.json in the
+        older layout (the checker takes any JSON there that starts with the system's name)."""
+        return "measurements.json" if self.measurements_in_results else f"{system}_{scenario}.json"
+
+    def compliance_dir(self, base: Path, system: str, benchmark: str, scenario: str) -> Path:
+        """The folder that holds a scenario's TEST0x folders."""
+        top = "results" if self.compliance_in_results else "compliance"
+        return base / top / system / benchmark / scenario
+
+
+@dataclass(frozen=True)
 class Round:
     """The rules of one MLPerf Inference round."""
 
@@ -238,5 +288,7 @@ class Round:
     test05_seeds: Seeds | None = None
     #: whether the checker compares the accuracy run's sample count with the data set
     checks_dataset_size: bool = True
+    #: where the package's parts go (the checker's *_PATH tables for the round)
+    layout: Layout = field(default_factory=Layout)
     #: where the numbers come from; says so plainly when a round is derived, not copied
     source: str = ""

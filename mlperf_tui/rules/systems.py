@@ -6,8 +6,12 @@ constants.py: ``SYSTEM_DESC_REQUIRED_FIELDS`` and
 ``SYSTEM_DESC_MEANINGFUL_RESPONSE_REQUIRED_FIELDS``); the allowed values are those that
 ``checks/system_check.py`` enforces. The list is the same for rounds v5.1, v6.0 and v6.1.
 
-Every field must be present; the checker writes every value as a string. The descriptions are
-ours, written for a first-time submitter.
+Every field must be present. The checker tests only that a meaningful field is there and not
+empty (its truth: a JSON number is fine, the number 0 is not); its results table multiplies
+``number_of_nodes`` by ``accelerators_per_node`` as whole numbers. The four count fields are
+``kind="int"``: a JSON number (as published submissions write them, ``"number_of_nodes": 1``) or
+a string of digits (``"0"`` where the count is nought). The descriptions are ours, written for a
+first-time submitter.
 """
 
 from __future__ import annotations
@@ -32,8 +36,16 @@ VALID_SYSTEM_TYPES: tuple[str, ...] = (
 VALID_DIVISIONS: tuple[str, ...] = tuple(d.value for d in Division)
 
 
-def _f(name: str, required: bool, description: str, allowed: tuple[str, ...] = ()) -> SystemField:
-    return SystemField(name=name, required=required, description=description, allowed=allowed)
+def _f(
+    name: str,
+    required: bool,
+    description: str,
+    allowed: tuple[str, ...] = (),
+    kind: str = "str",
+) -> SystemField:
+    return SystemField(
+        name=name, required=required, description=description, allowed=allowed, kind=kind
+    )
 
 
 SYSTEM_FIELDS: tuple[SystemField, ...] = (
@@ -56,15 +68,34 @@ SYSTEM_FIELDS: tuple[SystemField, ...] = (
         True,
         "The name the results table shows for this machine, e.g. 'Dell R760 (2x Xeon 8480+)'.",
     ),
-    _f("number_of_nodes", True, "How many nodes (separate machines) run the benchmark; 1 here."),
+    _f(
+        "number_of_nodes",
+        True,
+        "How many nodes (separate machines) run the benchmark, a whole number; 1 here.",
+        kind="int",
+    ),
     _f("host_processor_model_name", True, "The host CPU's marketing name, e.g. 'AMD EPYC 9654'."),
-    _f("host_processors_per_node", True, "CPU sockets populated in one node."),
-    _f("host_processor_core_count", True, "Physical cores per CPU socket (not threads)."),
+    _f(
+        "host_processors_per_node",
+        True,
+        "CPU sockets populated in one node, a whole number, e.g. 2.",
+        kind="int",
+    ),
+    _f(
+        "host_processor_core_count",
+        True,
+        "Physical cores per CPU socket (not threads), a whole number, e.g. 64.",
+        kind="int",
+    ),
     _f("host_memory_capacity", True, "Total system memory (RAM) of one node, e.g. '512 GB'."),
     _f("host_storage_capacity", True, "Total storage capacity of one node, e.g. '1.9 TB'."),
     _f("host_storage_type", True, "Kind of storage, e.g. 'NVMe SSD', 'SATA SSD', 'HDD'."),
     _f(
-        "accelerators_per_node", True, "Accelerators (GPUs, NPUs) used in one node; 0 for CPU only."
+        "accelerators_per_node",
+        True,
+        'Accelerators (GPUs, NPUs) used in one node, a whole number; "0" (as text: the checker '
+        "reads the number 0 as no answer) for CPU only.",
+        kind="int",
     ),
     _f(
         "accelerator_model_name",

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mlperf_tui.rules.catalog import MS, OFFLINE, SERVER, SS, Spec, acc, build, pair
-from mlperf_tui.rules.model import Benchmark, Scenario, Seeds
+from mlperf_tui.rules.model import Benchmark, Layout, Scenario, Seeds
 
 VERSION = "v4.0"
 
@@ -49,6 +49,14 @@ OFFLINE_MIN_SAMPLES = 24_576
 MAX_ACCURACY_LOG_BYTES = 10 * 1024
 #: the v4.x tables have no "dataset-size"
 CHECKS_DATASET_SIZE = False
+#: the v4.x/v5.0 tree: code/, measurements/ and compliance/ beside results/; no calibration.md
+LAYOUT = Layout(
+    code_folder="code",
+    code_per_model=True,
+    measurements_in_results=False,
+    compliance_in_results=False,
+    calibration_doc=False,
+)
 
 #: RESULT_FIELD_NEW["v4.0"]
 RESULT_KEYS: Mapping[Scenario, str] = {

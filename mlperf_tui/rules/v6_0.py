@@ -26,7 +26,7 @@ from mlperf_tui.rules.catalog import (
     build,
     derive,
 )
-from mlperf_tui.rules.model import Benchmark, Scenario, Seeds
+from mlperf_tui.rules.model import Benchmark, Layout, Scenario, Seeds
 
 VERSION = "v6.0"
 
@@ -46,6 +46,8 @@ MIN_DURATION_MS = v5_1.MIN_DURATION_MS
 OFFLINE_MIN_SAMPLES = v5_1.OFFLINE_MIN_SAMPLES
 MAX_ACCURACY_LOG_BYTES = v5_1.MAX_ACCURACY_LOG_BYTES
 CHECKS_DATASET_SIZE = True
+#: the "default" layout: src/, measurements.json and TEST0x beside the results
+LAYOUT = Layout()
 
 RESULT_KEYS: Mapping[Scenario, str] = v5_1.RESULT_KEYS
 

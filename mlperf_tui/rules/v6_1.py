@@ -18,6 +18,7 @@ Quirks, encoded by their effect:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from mlperf_tui.rules import v6_0
 from mlperf_tui.rules.catalog import (
@@ -50,6 +51,8 @@ MIN_DURATION_MS = v6_0.MIN_DURATION_MS
 OFFLINE_MIN_SAMPLES = v6_0.OFFLINE_MIN_SAMPLES
 MAX_ACCURACY_LOG_BYTES = v6_0.MAX_ACCURACY_LOG_BYTES
 CHECKS_DATASET_SIZE = True
+#: the endpoints tool's scenario folders are read from v6.1 on
+LAYOUT = replace(v6_0.LAYOUT, endpoints=True)
 
 #: RESULT_FIELD_NEW["v6.1"] names Interactive too
 RESULT_KEYS: Mapping[Scenario, str] = {

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from mlperf_tui import compliance
+from mlperf_tui.rules.checker import TEST01_ACCURACY_FILES
 
 
 def _mllog(key: str, value: Any, *, error: bool = False) -> str:
@@ -117,14 +118,13 @@ def test_test01_passes_on_matching_responses_and_close_performance(tmp_path: Pat
     assert "TEST PASS" in _lines(audit / "verify_accuracy.txt")
     assert "num_perf_log_qsl_idx_match = 3" in _lines(audit / "verify_accuracy.txt")
     assert any("TEST PASS" in ln for ln in _lines(audit / "verify_performance.txt"))
-    for name in compliance.TEST01_ACCURACY_FILES:
-        assert (audit / "accuracy" / name).is_file(), name
-    baseline = (audit / "accuracy" / "baseline_accuracy.txt").read_text()
-    compliance_acc = (audit / "accuracy" / "compliance_accuracy.txt").read_text()
-    # samples 3 and 11: 3 % 7 = 3 (odd), 11 % 7 = 4 (even) -> 50% in both
-    assert baseline.startswith("accuracy=50.000%")
-    assert compliance_acc.startswith("accuracy=33.333%")  # 3, 11, 3 as the audit run logged
-    assert not (audit / "accuracy" / "mlperf_log_accuracy_baseline.json").exists()
+    # passed: exactly the audit log and its accuracy (REQUIRED_TEST01_ACC_FILES_1)
+    assert sorted(p.name for p in (audit / "accuracy").iterdir()) == [
+        "accuracy.txt",
+        "mlperf_log_accuracy.json",
+    ]
+    # 3, 11, 3 as the audit run logged: 3 % 7 = 3 (odd), 11 % 7 = 4 (even)
+    assert (audit / "accuracy" / "accuracy.txt").read_text().startswith("accuracy=33.333%")
 
 
 def test_test01_fails_when_a_response_differs(tmp_path: Path) -> None:
@@ -136,7 +136,11 @@ def test_test01_fails_when_a_response_differs(tmp_path: Path) -> None:
         accuracy=[(3, "0300000000000000"), (5, "0600000000000000")],  # sample 5 was 05
     )
     verdict = compliance.verify_test01(
-        accuracy_run=acc, performance_run=perf, audit_run=audit, out_dir=audit
+        accuracy_run=acc,
+        performance_run=perf,
+        audit_run=audit,
+        out_dir=audit,
+        accuracy_writer=_count_writer,
     )
     assert verdict.accuracy_passed is False
     assert verdict.performance_passed is True
@@ -144,6 +148,14 @@ def test_test01_fails_when_a_response_differs(tmp_path: Path) -> None:
     lines = _lines(audit / "verify_accuracy.txt")
     assert "TEST PASS" not in lines and "TEST FAIL" in lines
     assert "num_perf_log_data_mismatch = 1" in lines
+    # failed: the checker compares the accuracy of the baseline and the audit responses
+    for name in TEST01_ACCURACY_FILES:
+        assert (audit / "accuracy" / name).is_file(), name
+    # the accuracy run answered 03 and 05 (both odd), the audit run 03 and 06
+    assert (audit / "accuracy" / "baseline_accuracy.txt").read_text().startswith("accuracy=0.000%")
+    compliance_acc = (audit / "accuracy" / "compliance_accuracy.txt").read_text()
+    assert compliance_acc.startswith("accuracy=50.000%")
+    assert not (audit / "accuracy" / "mlperf_log_accuracy_baseline.json").exists()
 
 
 def test_test01_fails_when_no_sample_matches(tmp_path: Path) -> None:

@@ -97,3 +97,40 @@ def test_legacy_without_official_is_a_usage_error(
 ) -> None:
     assert main(["check", str(good["test"]), "--legacy"]) == 2
     assert "--legacy needs --official PATH" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("version", ["v5.1", "v5.0"])
+def test_an_older_round_is_packaged_in_the_layout_its_checker_reads(
+    good: dict[str, Path], tmp_path: Path, version: str
+) -> None:
+    """code/<model>, measurements/ and compliance/ beside results/ (v4.x and v5.x; the v4.x
+    checkers want TEST05 runs the fixture has not): the round's checker finds every file; what it refuses are the runs' seeds (LoadGen's, of the newest round)
+    and their 200 ms duration, nothing of the tree."""
+    import package_fixtures as fx
+
+    from mlperf_tui.package import build_package
+    from mlperf_tui.validate import errors, validate
+
+    results = fx.variant_results(
+        good["closed_results"], tmp_path / "results", profile={"round": version}, summary={}
+    )
+    out = build_package(results, tmp_path / "pkg")
+    base = out / "closed" / fx.SUBMITTER
+    assert (base / "code" / "resnet" / "profile.yaml").is_file()
+    assert next((base / "measurements").glob("*/resnet/Offline/*_Offline.json"))
+    assert next((base / "compliance").glob("*/resnet/Offline/TEST01/verify_accuracy.txt"))
+    assert not list((base / "results").glob("*/resnet/*/measurements.json"))
+    ours = {r.id for r in errors(validate(out, rules_round=fx.fixture_rules(version)))}
+    assert ours == {"log.seed-mismatch"}
+    verdict = run_official_checker(out, ref.inference_root(), version=version)
+    assert not verdict.crashed, verdict.output[-2000:]
+    expected = ("_rng_seed is wrong", "Test duration less than 600s")
+    about_the_tree = [
+        e
+        for e in verdict.errors
+        if not any(x in e for x in expected)
+        and not e.startswith(("NoResults", "Some ", "SUMMARY"))
+        and "has issues" not in e
+    ]
+    assert about_the_tree == [], about_the_tree
+    assert any("_rng_seed is wrong" in e for e in verdict.errors)

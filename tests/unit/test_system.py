@@ -134,7 +134,15 @@ def test_field_list_is_the_checkers() -> None:
     assert len(SYSTEM_FIELDS) == 35
     assert sorted(REQUIRED_FIELD_NAMES) == sorted(CHECKER_MEANINGFUL_FIELDS)
     assert len(REQUIRED_FIELD_NAMES) == 26
-    assert all(f.description and f.kind == "str" for f in SYSTEM_FIELDS)
+    assert all(f.description for f in SYSTEM_FIELDS)
+    # the counts the checker's results table and the rules compute with are whole numbers
+    assert {f.name for f in SYSTEM_FIELDS if f.kind == "int"} == {
+        "number_of_nodes",
+        "host_processors_per_node",
+        "host_processor_core_count",
+        "accelerators_per_node",
+    }
+    assert {f.kind for f in SYSTEM_FIELDS} == {"str", "int"}
 
 
 def test_allowed_values_follow_the_checker() -> None:
