@@ -162,5 +162,6 @@ def package_info(package_dir: Path) -> PackageInfo | None:
             execution=str(data.get("execution", "")),
             synthetic=bool(data.get("synthetic", False)),
             reasons=[str(r) for r in data.get("not_submittable") or []],
+            code_dir=manifest.parent.relative_to(root).as_posix(),
         )
     return None

@@ -65,6 +65,8 @@ class PackageInfo:
     execution: str
     synthetic: bool
     reasons: list[str] = field(default_factory=list)
+    #: the code folder (it holds the build manifest), relative to ``root``
+    code_dir: str = ""
 
 
 def _needed_run(results: Results, scenario: str, mode: str, test: str | None = None) -> RunResult:
@@ -174,8 +176,32 @@ def _write_scenario(
             if (run.folder / name).is_file():
                 copy_file(run.folder / name, test_dir / name, test)
         if (run.folder / "accuracy").is_dir():
-            shutil.copytree(run.folder / "accuracy", test_dir / "accuracy")
+            _copy_compliance_accuracy(run.folder / "accuracy", test_dir / "accuracy", max_log_bytes)
     return runs_used
+
+
+def _copy_compliance_accuracy(src: Path, dst: Path, max_log_bytes: int) -> None:
+    """A compliance run's accuracy/ as the official truncate_accuracy_log.py leaves it (it
+    treats TEST01's like the results' own): the log cut to the size limit, the sha256 of the
+    whole log appended to accuracy.txt."""
+    dst.mkdir(parents=True, exist_ok=True)
+    full_log = src / ACCURACY_LOG
+    for item in sorted(src.iterdir()):
+        if not item.is_file():
+            continue
+        if item.name == ACCURACY_LOG:
+            truncate_accuracy_log(item, dst / item.name, max_log_bytes)
+        elif item.name == ACCURACY_TXT and full_log.is_file():
+            kept = [
+                ln
+                for ln in item.read_text(encoding="utf-8").splitlines()
+                if not ln.startswith("hash=")
+            ]
+            (dst / item.name).write_text(
+                "\n".join([*kept, hash_line(full_log)]) + "\n", encoding="utf-8"
+            )
+        else:
+            copy_file(item, dst / item.name, "compliance accuracy")
 
 
 def assemble(results: Results, root: Path, progress: Progress) -> PackageInfo:
@@ -266,4 +292,5 @@ def assemble(results: Results, root: Path, progress: Progress) -> PackageInfo:
         execution=results.execution,
         synthetic=results.synthetic,
         reasons=reasons,
+        code_dir=src.relative_to(root).as_posix(),
     )

@@ -85,6 +85,25 @@ def test_accuracy_log_truncated_with_hash_of_the_full_log(good: dict[str, Path])
     assert lines[-1] == f"hash={digest}"
 
 
+def test_test01_accuracy_is_truncated_and_hashed_as_the_results_are(
+    good: dict[str, Path],
+) -> None:
+    """truncate_accuracy_log.py treats TEST01/accuracy like the results' own (3D-UNet's audit
+    logs are hundreds of MB): the log cut to the limit, the full log's sha256 in accuracy.txt."""
+    limit = rules.get_round().max_accuracy_log_bytes
+    for scenario in ("SingleStream", "Offline"):
+        full = good["closed_results"] / "runs" / f"{scenario}-TEST01" / "accuracy"
+        packaged = _scenario(good["closed"], scenario) / "TEST01" / "accuracy"
+        log = full / "mlperf_log_accuracy.json"
+        assert (packaged / "mlperf_log_accuracy.json").stat().st_size <= limit
+        if log.stat().st_size <= limit:
+            assert (packaged / "mlperf_log_accuracy.json").read_bytes() == log.read_bytes()
+        digest = hashlib.sha256(log.read_bytes()).hexdigest()
+        lines = (packaged / "accuracy.txt").read_text(encoding="utf-8").splitlines()
+        assert lines[-1] == f"hash={digest}"
+        assert lines[:-1] == (full / "accuracy.txt").read_text(encoding="utf-8").splitlines()
+
+
 def test_truncation_is_the_official_tools(tmp_path: Path) -> None:
     src = tmp_path / "log.json"
     src.write_bytes(bytes(range(256)) * 100)

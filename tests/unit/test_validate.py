@@ -519,3 +519,17 @@ def test_is_network_false_still_asks_for_the_network_fields(pkg: Path) -> None:
     results = check(pkg)
     found = [r for r in errors(results) if r.id == "system.missing-field"]
     assert found and "network_type" in found[0].message and 'remove "is_network"' in found[0].fix
+
+
+def test_infinite_numbers_are_findings_not_a_crash(good: dict[str, Path], tmp_path: Path) -> None:
+    """JSON allows Infinity; int() of it raises OverflowError, which must not escape."""
+    pkg = fx.copy_tree(good["closed"], tmp_path / "pkg")
+    edit_json(system_json(pkg), lambda d: d.update(number_of_nodes=float("inf")))
+    set_log_value(
+        scenario_dir(pkg, "Offline") / "performance" / "run_1" / "mlperf_log_detail.txt",
+        "effective_min_duration_ms",
+        float("inf"),
+    )
+    results = check(pkg)
+    assert "system.not-a-number" in ids(results)
+    assert "internal.check-failed" not in ids(results)
