@@ -16,10 +16,12 @@ API for the front ends::
     for item in checklist.items: item.id, item.title, item.kind, item.state, item.detail
     checklist.confirm("manual.licence", note="Apache-2.0, see src/README.md")
     checklist.save()
+    export_markdown(checklist)   # <package>/../<package name>.checklist.md, for the review
 """
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import tempfile
@@ -39,6 +41,7 @@ State = Literal["passed", "failed", "pending", "confirmed", "declined"]
 
 SCHEMA_VERSION = 1
 CHECKLIST_SUFFIX = ".checklist.json"
+MARKDOWN_SUFFIX = ".checklist.md"
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,8 @@ class ChecklistItem:
     detail: str = ""
     note: str = ""
     answered_at: str | None = None
+    #: who answered (the login name when the answer was given), if known
+    answered_by: str | None = None
 
     @property
     def done(self) -> bool:
@@ -179,7 +184,9 @@ class Checklist:
             "use one of: " + ", ".join(i.id for i in self.items),
         )
 
-    def _answer(self, item_id: str, state: State, note: str) -> ChecklistItem:
+    def _answer(
+        self, item_id: str, state: State, note: str, by: str | None = None
+    ) -> ChecklistItem:
         item = self.item(item_id)
         if item.kind != "manual":
             raise PackageError(
@@ -189,20 +196,22 @@ class Checklist:
         item.state = state
         item.note = note
         item.answered_at = datetime.now(UTC).isoformat(timespec="seconds")
+        item.answered_by = by if by is not None else _login_name()
         return item
 
-    def confirm(self, item_id: str, note: str = "") -> ChecklistItem:
-        """Mark a manual item as confirmed by the person reviewing."""
-        return self._answer(item_id, "confirmed", note)
+    def confirm(self, item_id: str, note: str = "", by: str | None = None) -> ChecklistItem:
+        """Mark a manual item as confirmed by the person reviewing (``by``: default, the
+        login name)."""
+        return self._answer(item_id, "confirmed", note, by)
 
-    def decline(self, item_id: str, note: str = "") -> ChecklistItem:
+    def decline(self, item_id: str, note: str = "", by: str | None = None) -> ChecklistItem:
         """Mark a manual item as not true (the package must not be submitted yet)."""
-        return self._answer(item_id, "declined", note)
+        return self._answer(item_id, "declined", note, by)
 
     def reset(self, item_id: str) -> ChecklistItem:
         """Return a manual item to pending."""
         item = self._answer(item_id, "pending", "")
-        item.answered_at = None
+        item.answered_at = item.answered_by = None
         return item
 
     @property
@@ -221,7 +230,12 @@ class Checklist:
     def save(self) -> Path:
         """Write the manual answers to :attr:`path` (atomically)."""
         answers = {
-            i.id: {"state": i.state, "note": i.note, "answered_at": i.answered_at}
+            i.id: {
+                "state": i.state,
+                "note": i.note,
+                "answered_at": i.answered_at,
+                **({"answered_by": i.answered_by} if i.answered_by else {}),
+            }
             for i in self.items
             if i.kind == "manual" and i.state != "pending"
         }
@@ -312,6 +326,129 @@ def load_checklist(
                 detail=spec.detail,
                 note=str(answer.get("note") or ""),
                 answered_at=answer.get("answered_at"),
+                answered_by=answer.get("answered_by") or None,
             )
         )
     return Checklist(package_dir=package, path=path, items=items)
+
+
+def _login_name() -> str | None:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment, no passwd entry
+        return None
+
+
+# -- the Markdown export, for the submission's review ------------------------------------------
+
+
+def markdown_path(package_dir: Path | str) -> Path:
+    """Where the Markdown export goes by default: beside the package, like the answers."""
+    package = Path(package_dir).resolve()
+    return package.parent / f"{package.name}{MARKDOWN_SUFFIX}"
+
+
+def _cell(text: str | None) -> str:
+    """One Markdown table cell: no pipe ends the cell, no tag vanishes, lines become <br>."""
+    text = (text or "").strip()
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str | None]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def render_markdown(checklist: Checklist, *, exported_at: str | None = None) -> str:
+    """The checklist as Markdown: the automatic checks with what the validator found, the
+    manual items with each answer, its note, who gave it and when."""
+    done, total = checklist.progress()
+    counts = {s: sum(1 for i in checklist.items if i.state == s) for s in ("failed", "declined")}
+    counts["pending"] = len(checklist.pending)
+    open_items = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    verdict = "ready to submit" if checklist.complete else f"not ready to submit ({open_items})"
+    when = exported_at or datetime.now(UTC).isoformat(timespec="seconds")
+    auto = [i for i in checklist.items if i.kind == "auto"]
+    manual = [i for i in checklist.items if i.kind == "manual"]
+    lines = [
+        f"# Submission checklist: {checklist.package_dir.name}",
+        "",
+        f"- Package: `{checklist.package_dir.resolve()}`",
+        f"- Exported: {when}",
+        f"- Progress: {done} of {total} done, {verdict}",
+        f"- Answers kept in: `{checklist.path}`",
+        "",
+        "## Automatic checks",
+        "",
+        "From the validator (`mlperf-tui check`), run when the checklist was loaded.",
+        "",
+        *_table(("State", "Check", "Errors found"), ((i.state, i.title, i.detail) for i in auto)),
+        "",
+        "## Manual confirmations",
+        "",
+        "What no tool can see; each answered by the person reviewing.",
+        "",
+        *_table(
+            ("State", "Item", "Note", "Answered by", "Answered at"),
+            ((i.state, i.title, i.note, i.answered_by, i.answered_at) for i in manual),
+        ),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def export_markdown(
+    checklist: Checklist,
+    path: Path | str | None = None,
+    *,
+    overwrite: bool = False,
+    exported_at: str | None = None,
+) -> Path:
+    """Write :func:`render_markdown` to ``path``; returns where it went.
+
+    Without ``path``: beside the package (:func:`markdown_path`), and when that file exists,
+    under the next free name (``<package>.checklist-2.md``, ``-3``, ...). An existing
+    ``path`` is replaced only with ``overwrite``. Never writes inside the package (the
+    checker reads that tree).
+    """
+    text = render_markdown(checklist, exported_at=exported_at)
+    if path is not None:
+        target = Path(path)
+        if target.exists() and not overwrite:
+            raise PackageError(
+                f"{target} exists; the checklist export does not replace it",
+                "give another file name, or replace it with --force",
+            )
+        if target.resolve().is_relative_to(checklist.package_dir.resolve()):
+            raise PackageError(
+                f"{target} is inside the package, where the official checker reads every file",
+                f"write it beside the package, e.g. {markdown_path(checklist.package_dir)}",
+            )
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise PackageError(
+                f"the checklist cannot be written to {target} ({exc.strerror or exc})",
+                "give a file in a folder you can write to",
+            ) from None
+        return target
+    first = markdown_path(checklist.package_dir)
+    for n in range(1, 1000):
+        target = first if n == 1 else first.with_name(f"{first.name.removesuffix('.md')}-{n}.md")
+        try:
+            with target.open("x", encoding="utf-8") as fh:
+                fh.write(text)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise PackageError(
+                f"the checklist cannot be written to {target} ({exc.strerror or exc})",
+                "export it to a file you can write to: mlperf-tui checklist DIR --markdown FILE",
+            ) from None
+        return target
+    raise PackageError(
+        f"{first} and 998 numbered exports beside it exist",
+        "delete old exports, or give a file name",
+    )

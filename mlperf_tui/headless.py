@@ -1,13 +1,17 @@
 """``mlperf-tui run PROFILE --headless``: replay a profile without the full-screen app.
 
-Shows the plan with its estimates, runs it with a Rich progress bar per run (throughput, p90),
-prints a results table, builds the package and prints the validation grouped by severity.
+Shows the pre-flight check (disk, memory and time: :mod:`mlperf_tui.run.preflight`) and refuses
+a shortage before anything is written, shows the plan with its estimates, runs it with a Rich
+progress bar per run (throughput, p90), prints a results table, builds the package and prints
+the validation grouped by severity.
 ``--json`` prints the machine-readable outcome on stdout (the live display goes to stderr).
 
 Exit codes: 0 when every run finished and the package tree is complete (a package built in
 ``test`` execution or from synthetic assets is complete but not submittable: the validation
-says why); 1 when the validation finds another error; 4 when a run failed (no package); 130 on
-Ctrl-C (the running child ends, finished runs are kept, no package is built from a partial set).
+says why); 1 when the validation finds another error; 4 when a run failed (no package); 5 when
+the pre-flight check finds a shortage (disk or memory; nothing is generated, written or run);
+130 on Ctrl-C (the running child ends, finished runs are kept, no package is built from a
+partial set).
 """
 
 from __future__ import annotations
@@ -33,6 +37,14 @@ from mlperf_tui import rules
 from mlperf_tui import run as runner
 from mlperf_tui.errors import ExitCode, MlperfTuiError
 from mlperf_tui.run.forecast import RunLimits, forecast, limits_for
+from mlperf_tui.run.preflight import (
+    STATUS_INFO,
+    STATUS_OK,
+    STATUS_SHORTAGE,
+    Preflight,
+    format_duration,
+    preflight,
+)
 
 #: how the results table names a run's metric
 _METRIC_LABELS: Mapping[str, str] = {"early_stopping_latency_ns": "early stopping"}
@@ -47,15 +59,6 @@ def format_metric(result: runner.RunResult) -> str:
     if result.metric_unit == "ns":
         return f"{result.metric_value / 1e6:,.3f} ms"
     return f"{result.metric_value:,.1f} {result.metric_unit or ''}".strip()
-
-
-def format_duration(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def _verdict(result: runner.RunResult) -> str:
@@ -74,9 +77,10 @@ def _verdict(result: runner.RunResult) -> str:
 
 
 def plan_table(prepared: runner.Prepared) -> Table:
+    # four short columns: about 60 of 80 columns; a narrower terminal folds, never cuts
     table = Table(title="Plan", title_justify="left")
     for name in ("run", "scenario", "mode", "estimate"):
-        table.add_column(name, justify="right" if name == "estimate" else "left")
+        table.add_column(name, justify="right" if name == "estimate" else "left", overflow="fold")
     for run in prepared.plan:
         table.add_row(
             run.run_id,
@@ -89,16 +93,66 @@ def plan_table(prepared: runner.Prepared) -> Table:
     return table
 
 
+_PREFLIGHT_STATUS: Mapping[str, str] = {
+    STATUS_OK: "[green]ok[/green]",
+    STATUS_SHORTAGE: "[bold red]SHORT[/bold red]",
+    STATUS_INFO: "[dim]estimate[/dim]",
+}
+
+
+def preflight_table(pf: Preflight) -> Table:
+    """The pre-flight check as a table that fits 80 columns (the check's text wraps)."""
+    table = Table(title="Pre-flight", title_justify="left")
+    table.add_column("check", overflow="fold", ratio=1)
+    table.add_column("needed", justify="right", no_wrap=True)
+    table.add_column("available", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for item in pf.items:
+        status = _PREFLIGHT_STATUS.get(item.status, f"[yellow]{item.status}[/yellow]")
+        table.add_row(item.what, item.needed_text(), item.available_text(), status)
+        for part in item.parts:
+            what = f"  {part.what}" + (f" ({part.note})" if part.note else "")
+            table.add_row(what, _bytes_text(part.bytes), "", "", style="dim")
+    return table
+
+
+def _bytes_text(n: int | None) -> str:
+    from mlperf_tui.system import format_bytes
+
+    if n is None:
+        return "unknown"
+    return "-" if n == 0 else format_bytes(n)
+
+
+def print_preflight(console: Console, pf: Preflight) -> None:
+    """The table, each disk and memory item's note, and what a shortage needs done."""
+    console.print(preflight_table(pf))
+    for item in pf.items:
+        if item.kind != "time" and item.note:
+            console.print(f"  [dim]- {item.note}[/dim]", highlight=False)
+    error = pf.error()
+    if error is not None:
+        console.print(f"[bold red]Pre-flight: {error.message}[/bold red]", highlight=False)
+        for item in pf.shortages:
+            console.print(f"  fix ({item.what}): {item.fix}", highlight=False)
+
+
 def results_table(results: runner.ResultsSet) -> Table:
+    # fits 80 columns: the names keep their width, the metric, accuracy and validity wrap at
+    # spaces; nothing is cut with "…"
     table = Table(title=f"Results ({results.folder})", title_justify="left")
-    for name in ("benchmark", "scenario", "mode", "metric", "accuracy", "validity"):
-        table.add_column(name)
+    for name in ("benchmark", "scenario", "mode"):
+        table.add_column(name, no_wrap=True)
+    for name in ("metric", "accuracy"):
+        table.add_column(name, overflow="fold")
+    # wide enough for its longest single word (CANCELLED), so a status is never folded
+    table.add_column("validity", overflow="fold", min_width=len("CANCELLED"))
     for r in results.runs:
         metric = format_metric(r)
         label = _METRIC_LABELS.get(r.metric_name or "")
         if label and metric != "-":
             metric = f"{metric} ({label})"
-        accuracy = "-" if r.accuracy is None else f"{r.accuracy:.3f}% {r.accuracy_metric or ''}"
+        accuracy = r.accuracy_text()
         style = None if r.status == runner.STATUS_OK and r.valid is not False else "red"
         table.add_row(
             r.benchmark,
@@ -170,7 +224,7 @@ class _LiveDisplay:
             if metric != "-":
                 info = f"{metric}  {info}"
             elif res.accuracy is not None:
-                info = f"accuracy {res.accuracy:.3f}%  {info}"
+                info = f"accuracy {res.accuracy_text()}  {info}"
             done = next((t.total for t in self.progress.tasks if t.id == task), None) or 1.0
             self.progress.update(task, completed=done, info=info)
 
@@ -314,6 +368,20 @@ def run_headless(
         f"[bold]{profile.benchmark}[/bold] {profile.division.value} {profile.category.value}, "
         f"{', '.join(s.value for s in profile.scenarios)}; {profile.execution.value} execution"
     )
+    # what the runs need against what the machine has, before anything is written
+    checked = preflight(
+        profile,
+        profile_path=profile_path,
+        cache_dir=cache_dir,
+        results_root=results_root,
+        package_dir=out,
+    )
+    print_preflight(console, checked)
+    refusal = checked.error()
+    if refusal is not None:
+        if as_json:
+            print(json.dumps(_json_refusal(refusal, checked), indent=2))
+        return int(refusal.exit_code)
     try:
         prepared = _prepare(profile, profile_path, console, cache_dir)
     except KeyboardInterrupt:
@@ -347,7 +415,9 @@ def run_headless(
     else:
         code, package, findings = _package_and_validate(results, out, console)
     if as_json:
-        print(json.dumps(_json_outcome(code, results, package, findings), indent=2))
+        doc = _json_outcome(code, results, package, findings)
+        doc["preflight"] = checked.to_dict()
+        print(json.dumps(doc, indent=2))
     return code
 
 
@@ -396,4 +466,18 @@ def _json_outcome(
             "errors": sum(1 for f in findings if f.severity == "error"),
             "findings": [f.to_dict() for f in findings],
         },
+    }
+
+
+def _json_refusal(error: MlperfTuiError, checked: Preflight) -> dict[str, Any]:
+    """The outcome of a run the pre-flight check refused: nothing ran, nothing was written."""
+    return {
+        "exit_code": int(error.exit_code),
+        "results_folder": None,
+        "complete": False,
+        "runs": [],
+        "package": None,
+        "validation": None,
+        "error": {"message": error.message, "fix": error.fix},
+        "preflight": checked.to_dict(),
     }

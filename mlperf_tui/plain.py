@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mlperf_tui import wizard
-from mlperf_tui.errors import Cancelled, MlperfTuiError
+from mlperf_tui.errors import Cancelled, MlperfTuiError, ProfileError
 from mlperf_tui.wizard import Kind, Question
 
 
@@ -32,14 +32,25 @@ class QuestionaryAsker:
 
         prompt = question.prompt + (f" ({question.help})" if question.help else "")
         if question.kind == Kind.CHOICE:
-            choices = [
-                questionary.Choice(
-                    c.label + (" - " + ", ".join(c.detail) if c.detail else ""), value=c.value
+            choices: list[Any] = []
+            group = None
+            for c in question.choices:
+                if c.group != group:
+                    group = c.group
+                    if group:
+                        choices.append(questionary.Separator(f"-- {group} --"))
+                choices.append(
+                    questionary.Choice(
+                        c.label + (" - " + ", ".join(c.detail) if c.detail else ""),
+                        value=c.value,
+                    )
                 )
-                for c in question.choices
-            ]
             answer = questionary.select(
-                prompt, choices=choices, default=_choice(choices, default)
+                prompt,
+                choices=choices,
+                default=_choice(choices, default),
+                use_search_filter=question.searchable,
+                use_jk_keys=not question.searchable,
             ).ask()
         elif question.kind == Kind.MULTI:
             chosen = list(default or [])
@@ -80,8 +91,16 @@ class MappingAsker:
     For scripted, non-interactive use; ``overwrite`` answers the "file exists" question.
     """
 
-    def __init__(self, answers: Mapping[str, Any] | None = None, overwrite: bool = False) -> None:
+    def __init__(
+        self,
+        answers: Mapping[str, Any] | None = None,
+        overwrite: bool = False,
+        *,
+        interactive: bool = False,
+    ) -> None:
         self.answers = dict(answers or {})
+        #: False: a failed step stops the wizard instead of asking it again
+        self.interactive = interactive
         self.overwrite = overwrite
         self.asked: list[str] = []
 
@@ -99,7 +118,7 @@ class MappingAsker:
 
 def _choice(choices: list[Any], default: Any) -> Any:
     for c in choices:
-        if c.value == default:
+        if getattr(c, "value", None) == default:
             return c
     return None
 
@@ -145,16 +164,33 @@ def run_plain(
     index = 0
     while index < len(wizard.STEPS):
         step = wizard.STEPS[index]
+        if not step.applies(answers):
+            index += 1
+            continue
         wizard.normalise(step.id, answers, ctx)
+        applying = wizard.steps_for(answers)
         echo("")
-        echo(f"== {step.title} ({index + 1}/{len(wizard.STEPS)}) ==")
+        echo(f"== {step.title} ({applying.index(step.id) + 1}/{len(applying)}) ==")
         echo(step.explanation)
-        if show_info:
-            for info in step.info(answers, ctx):
+        infos = step.info(answers, ctx) if show_info else []
+        for info in infos:
+            if not info.after_questions:
                 _print_info(info, echo)
-        for question in step.questions(answers, ctx):
-            if question.applies(answers):
-                answers[question.key] = asker.ask(question, answers.get(question.key))
+        asked: set[str] = set()
+        while True:
+            # asked again after every answer: one answer may change the next question's choices
+            pending = [
+                q for q in step.questions(answers, ctx) if q.applies(answers) and q.key not in asked
+            ]
+            if not pending:
+                break
+            question = pending[0]
+            answers[question.key] = asker.ask(question, answers.get(question.key))
+            asked.add(question.key)
+            wizard.normalise(step.id, answers, ctx)
+        for info in infos:
+            if info.after_questions:
+                _print_info(info, echo)
         problems = wizard.check_step(step.id, answers, ctx)
         if step.id == "start" and not problems and answers.get("start") == "open":
             try:
@@ -164,6 +200,12 @@ def run_plain(
         if problems:
             for problem in problems:
                 echo(f"  ✗ {problem}")
+            if not getattr(asker, "interactive", True):
+                # scripted answers would give the same answers again: stop, never loop
+                raise ProfileError(
+                    f"the answers to the {step.title} step do not hold: " + "; ".join(problems),
+                    "change the scripted answers",
+                )
             continue  # ask the step again
         if step.id == "review":
             return _save(answers, asker, echo)

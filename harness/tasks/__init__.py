@@ -202,6 +202,8 @@ def random_feeds(
 #: built-in task name -> module under harness.tasks exposing TASK
 TASKS: dict[str, str] = {
     "imagenet_classification": "harness.tasks.imagenet_classification",
+    "bert_squad": "harness.tasks.bert_squad",
+    "kits19_segmentation": "harness.tasks.kits19_segmentation",
 }
 
 

@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mlperf_tui.assets.cache import CACHE_ENV, atomic_file, cache_root, ensure_dir
-from mlperf_tui.assets.download import download, extract, is_url, sha256_file
+from mlperf_tui.assets.download import (
+    content_length,
+    download,
+    download_path,
+    extract,
+    is_url,
+    sha256_file,
+)
 from mlperf_tui.errors import AssetError
 
 if TYPE_CHECKING:
@@ -43,14 +50,19 @@ __all__ = [
     "cache_root",
     "check_dataset",
     "check_model",
+    "content_length",
     "download",
+    "download_path",
+    "is_url",
     "model_inputs",
     "model_io",
     "resolve_dataset",
     "resolve_model",
     "sha256_file",
     "synthetic_dataset",
+    "synthetic_dataset_path",
     "synthetic_model",
+    "synthetic_model_path",
 ]
 
 #: (label, done, total) — total is None when unknown
@@ -62,6 +74,31 @@ GENERATOR_VERSION = 1
 
 
 # --- stand-ins -------------------------------------------------------------------------------
+
+
+def synthetic_model_path(
+    entry: BenchmarkEntry,
+    kind: str | None = None,
+    seed: int = 0,
+    cache_dir: Path | str | None = None,
+) -> Path:
+    """Where :func:`synthetic_model` keeps the stand-in (the file may not exist yet)."""
+    name = entry.model(kind).name
+    return (
+        cache_root(cache_dir) / "models" / f"synthetic-{name}-seed{seed}-g{GENERATOR_VERSION}.onnx"
+    )
+
+
+def synthetic_dataset_path(
+    entry: BenchmarkEntry, count: int, seed: int = 0, cache_dir: Path | str | None = None
+) -> Path:
+    """Where :func:`synthetic_dataset` keeps the folder (it may not exist yet)."""
+    slug = entry.dataset.slug
+    return (
+        cache_root(cache_dir)
+        / "datasets"
+        / f"synthetic-{slug}-seed{seed}-n{count}-g{GENERATOR_VERSION}"
+    )
 
 
 def synthetic_model(
@@ -78,11 +115,7 @@ def synthetic_model(
             f"{model.name} has no synthetic stand-in",
             f"use one of: {', '.join(entry.standins)}, or give the model's path",
         )
-    target = (
-        cache_root(cache_dir)
-        / "models"
-        / f"synthetic-{model.name}-seed{seed}-g{GENERATOR_VERSION}.onnx"
-    )
+    target = synthetic_model_path(entry, kind, seed, cache_dir)
     if target.is_file():
         return target
     label = f"Generating the synthetic {model.name} model"
@@ -108,10 +141,10 @@ def synthetic_dataset(
         raise AssetError(
             f"a synthetic data set needs at least 1 sample, got {count}", "use a positive count"
         )
-    root = ensure_dir(cache_root(cache_dir) / "datasets")
-    target = root / f"synthetic-{entry.dataset.slug}-seed{seed}-n{count}-g{GENERATOR_VERSION}"
+    target = synthetic_dataset_path(entry, count, seed, cache_dir)
     if (target / entry.dataset.marker).is_file():
         return target
+    root = ensure_dir(target.parent)
     build = Path(tempfile.mkdtemp(dir=root, prefix=f".{target.name}."))
     try:
         entry.dataset.synthesize(count, seed, build, progress)

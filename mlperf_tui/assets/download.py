@@ -30,6 +30,28 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def download_path(url: str, sha256: str, cache_dir: Path | str | None = None) -> Path:
+    """Where :func:`download` keeps the file of ``url`` (it may not exist yet); its partial
+    download is the same name + ``.part``, an unpacked archive ``extracted/`` beside it."""
+    name = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name or "download"
+    return cache_root(cache_dir) / "downloads" / sha256.lower().strip() / name
+
+
+def content_length(url: str, timeout_s: float = 5.0) -> tuple[int | None, str]:
+    """The size of ``url`` from an HTTP HEAD's Content-Length: (bytes, "") or (None, why)."""
+    request = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "mlperf-tui"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            length = response.headers.get("Content-Length")
+    except urllib.error.HTTPError as exc:
+        return None, f"HTTP {exc.code} {exc.reason}"
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+        return None, f"cannot reach it: {getattr(exc, 'reason', exc)}"
+    if length and length.strip().isdigit():
+        return int(length), ""
+    return None, "the server does not say its size"
+
+
 def download(
     url: str,
     sha256: str,
@@ -43,9 +65,9 @@ def download(
         raise AssetError(
             f"{sha256!r} is not a sha256 (64 hex digits)", "copy the checksum the publisher gives"
         )
-    name = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name or "download"
-    folder = ensure_dir(cache_root(cache_dir) / "downloads" / sha)
-    target = folder / name
+    target = download_path(url, sha, cache_dir)
+    name = target.name
+    folder = ensure_dir(target.parent)
     if target.is_file():
         return target
     part = folder / f"{name}.part"

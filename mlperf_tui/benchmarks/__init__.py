@@ -50,7 +50,11 @@ __all__ = [
 Progress = Callable[[str, int, "int | None"], None]
 
 #: the built-in families, one module each exposing ENTRIES
-_BUILTIN_MODULES = ("mlperf_tui.benchmarks.imagenet",)
+_BUILTIN_MODULES = (
+    "mlperf_tui.benchmarks.imagenet",
+    "mlperf_tui.benchmarks.bert",
+    "mlperf_tui.benchmarks.kits19",
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ class ModelKind:
     package_name: str | None = None
     #: rough throughput per physical core on a CPU (samples/s), for estimates before timing
     per_core_throughput: float = 1.0
+    #: bytes of the generated stand-in's file (pre-flight disk and memory); None: unknown
+    standin_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,19 @@ class DatasetKind:
     synthesize: Callable[[int, int, Path, Progress | None], None]
     #: what to write in the package README about the real data set and where to get it
     how_to_get: str = ""
+    # -- pre-flight estimates (mlperf_tui.run.preflight); None: unknown, said so ----------
+    #: disk bytes of one generated stand-in sample (its share of the folder)
+    generated_sample_bytes: int | None = None
+    #: memory bytes of one sample loaded in the harness's sample store (None: sample_bytes)
+    loaded_sample_bytes: int | None = None
+    #: bytes of one sample's response in LoadGen's mlperf_log_accuracy.json (before hex)
+    response_bytes: int | None = None
+    #: seconds one core takes to generate one stand-in sample / to preprocess one sample
+    generate_s_per_sample: float | None = None
+    preprocess_s_per_sample: float | None = None
+    #: (data-set folder, preprocessed-sample cache folder, the model's task options) ->
+    #: samples of that folder already preprocessed there (None: counted as none)
+    preprocessed_in_cache: Callable[[Path, Path, Mapping[str, Any]], int] | None = None
 
     def locate(self, root: Path) -> Path | None:
         """The folder holding the marker: ``root`` itself or one folder below (an archive)."""

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlperf_tui.cli.common import _console
+from mlperf_tui.cli.common import _compact_table, _console
 from mlperf_tui.errors import ExitCode
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from rich.table import Table
 
 
 def _add_detect(sub: Any) -> None:
@@ -41,19 +46,8 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(description.to_report(answers), indent=2))
         return ExitCode.OK
-    from rich.table import Table
-
-    table = Table(title="This machine, as the systems JSON describes it")
-    table.add_column("field", no_wrap=True)
-    table.add_column("value")
-    table.add_column("status", no_wrap=True)
-    table.add_column("reason")
-    styles = {"detected": "green", "defaulted": "yellow", "ask": "bold red", "answered": "cyan"}
-    for name, value, status, reason in description.as_rows(answers):
-        style = styles.get(status, "")
-        table.add_row(name, value, f"[{style}]{status}[/]" if style else status, reason)
     console = _console()
-    console.print(table)
+    console.print(detect_table(description.as_rows(answers)))
     missing = description.missing(answers)
     if missing:
         console.print(
@@ -62,3 +56,22 @@ def _cmd_detect(args: argparse.Namespace) -> int:
             "the others under system:); see them applied with --profile FILE."
         )
     return ExitCode.OK
+
+
+def detect_table(rows: Iterable[tuple[str, str, str, str]]) -> Table:
+    """(field, value, status, reason) rows; fits 80 columns: the value, and under it the reason
+    (dim), share the wide column, so a long reason wraps instead of squeezing the value."""
+    from rich.markup import escape
+
+    table = _compact_table("This machine, as the systems JSON describes it")
+    table.add_column("field", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("value, and why", overflow="fold")
+    styles = {"detected": "green", "defaulted": "yellow", "ask": "bold red", "answered": "cyan"}
+    for name, value, status, reason in rows:
+        style = styles.get(status, "")
+        shown = escape(value) if value else "[dim](empty)[/dim]"
+        if reason:
+            shown += f"\n[dim]{escape(reason)}[/dim]"
+        table.add_row(name, f"[{style}]{status}[/]" if style else status, shown)
+    return table

@@ -6,10 +6,12 @@ import argparse
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from mlperf_tui.cli.common import _console
+from mlperf_tui.cli.common import _compact_table, _console
 from mlperf_tui.errors import ExitCode
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from mlperf_tui.rules.model import Benchmark, Round
 
 
@@ -67,15 +69,14 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _print_round(round_rules: Round) -> None:
-    from rich.table import Table
-
+def round_table(round_rules: Round) -> Table:
+    """The round's benchmarks; fits 80 columns (the task wraps, the names never do)."""
     from mlperf_tui import benchmarks, rules
     from mlperf_tui.rules.model import Category
 
-    table = Table(title=f"MLPerf Inference {round_rules.version}: benchmarks")
+    table = _compact_table(f"MLPerf Inference {round_rules.version}: benchmarks")
     table.add_column("benchmark", no_wrap=True)
-    table.add_column("task")
+    table.add_column("task", overflow="fold")
     table.add_column("edge", no_wrap=True)
     table.add_column("datacenter", no_wrap=True)
     table.add_column("harness", no_wrap=True)
@@ -97,8 +98,12 @@ def _print_round(round_rules: Round) -> None:
             suite(bench, Category.DATACENTER),
             "built in" if benchmarks.get(bench.name) else "not yet",
         )
+    return table
+
+
+def _print_round(round_rules: Round) -> None:
     console = _console()
-    console.print(table)
+    console.print(round_table(round_rules))
     console.print(
         "The scenarios are those the closed division requires per category ('-': not in "
         "that category). Details: mlperf-tui rules BENCHMARK; as data: --json"
@@ -106,6 +111,11 @@ def _print_round(round_rules: Round) -> None:
 
 
 def _print_benchmark(round_rules: Round, bench: Benchmark) -> None:
+    _console().print(benchmark_table(round_rules, bench))
+
+
+def benchmark_table(round_rules: Round, bench: Benchmark) -> Table:
+    """What the rules require of one benchmark, a row per rule; the rule wraps at 80 columns."""
     from rich.table import Table
 
     from mlperf_tui import benchmarks, rules
@@ -115,7 +125,7 @@ def _print_benchmark(round_rules: Round, bench: Benchmark) -> None:
         title=f"{bench.name} in MLPerf Inference {round_rules.version}", show_header=False
     )
     table.add_column("what", style="bold", no_wrap=True)
-    table.add_column("rule")
+    table.add_column("rule", overflow="fold")
 
     table.add_row("task", bench.task)
     table.add_row("data set", f"{bench.dataset} ({bench.dataset_size} samples)")
@@ -181,4 +191,4 @@ def _print_benchmark(round_rules: Round, bench: Benchmark) -> None:
     table.add_row("built-in harness", entry.task if entry else "not yet")
     if entry is not None:
         table.add_row("models it runs", ", ".join(k.name for k in entry.models))
-    _console().print(table)
+    return table

@@ -6,10 +6,19 @@ The full-screen ones (wizard, run monitor, checklist) refuse to start without a 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlperf_tui.cli.common import _console, _require_terminal
+from mlperf_tui.cli.common import _compact_table, _console, _require_terminal
 from mlperf_tui.errors import ExitCode
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from rich.table import Table
+
+    from mlperf_tui.validate import CheckResult
+
+_SEVERITY_STYLES = {"error": "bold red", "warning": "yellow", "notice": "cyan"}
 
 # -- wizard (no command) -----------------------------------------------------------------------
 
@@ -60,6 +69,17 @@ def _add_checklist(sub: Any) -> None:
         "you can confirm. Answers are saved beside the package, so a second review resumes.",
     )
     p.add_argument("package", metavar="DIR", help="the package folder")
+    p.add_argument(
+        "--markdown",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="FILE",
+        help="no review: write the checklist as it stands as Markdown, for the submission's "
+        "review (default: DIR.checklist.md beside the package, a new name if it exists; "
+        "'-': standard output). Needs no terminal",
+    )
+    p.add_argument("--force", action="store_true", help="with --markdown FILE: replace FILE")
     p.set_defaults(func=_cmd_checklist)
 
 
@@ -73,6 +93,14 @@ def _cmd_checklist(args: argparse.Namespace) -> int:
         raise PackageError(
             f"{folder} is not a folder", "give the package folder (mlperf-tui package --out)"
         )
+    if args.markdown is not None:
+        return _checklist_markdown(folder, args.markdown, force=args.force)
+    if args.force:
+        from mlperf_tui.errors import UsageError
+
+        raise UsageError(
+            "--force goes with --markdown FILE", "add --markdown FILE, or drop --force"
+        )
     _require_terminal(
         "the checklist review",
         f"run it in a terminal, or see the automatic checks with: mlperf-tui check {folder}",
@@ -80,6 +108,22 @@ def _cmd_checklist(args: argparse.Namespace) -> int:
     from mlperf_tui.tui.app import run_app
 
     return int(run_app("checklist", package=folder) or 0)
+
+
+def _checklist_markdown(folder: Any, target: str, *, force: bool) -> int:
+    """``checklist DIR --markdown [FILE]``: the checklist as it stands, as Markdown. Exit 0
+    when it is written, ready or not: an export is a report, and ``check`` is the gate."""
+    from mlperf_tui.checklist import export_markdown, load_checklist, render_markdown
+
+    checklist = load_checklist(folder)
+    if target == "-":
+        print(render_markdown(checklist), end="")
+    else:
+        path = export_markdown(checklist, target or None, overwrite=force)
+        done, total = checklist.progress()
+        ready = "ready to submit" if checklist.complete else "not ready to submit"
+        print(f"checklist: {path} ({done} of {total} done, {ready})")
+    return ExitCode.OK
 
 
 # -- package and check -------------------------------------------------------------------------
@@ -210,20 +254,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2))
         return ExitCode.CHECK_FAILED if failed else ExitCode.OK
     from rich.markup import escape
-    from rich.table import Table
 
     console = _console()
-    styles = {"error": "bold red", "warning": "yellow", "notice": "cyan"}
+    styles = _SEVERITY_STYLES
     if findings:
-        table = Table(title=f"mlperf-tui check: {args.package}", show_lines=False)
-        table.add_column("severity")
-        table.add_column("id")
-        table.add_column("where / what / fix", overflow="fold")
-        for r in findings:
-            where = f"{escape(r.path)}\n" if r.path else ""
-            text = f"{where}{escape(r.message)}\n[dim]fix: {escape(r.fix)}[/dim]"
-            table.add_row(f"[{styles[r.severity]}]{r.severity}[/]", r.id, text)
-        console.print(table)
+        console.print(findings_table(findings, f"mlperf-tui check: {args.package}"))
     counts = {s: sum(1 for r in findings if r.severity == s) for s in styles}
     verdict = "[bold red]FAILED[/]" if counts["error"] else "[bold green]OK[/]"
     console.print(
@@ -244,3 +279,21 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if len(official.errors) > 30:
             console.print(f"  [dim]... {len(official.errors) - 30} more (--json shows all)[/dim]")
     return ExitCode.CHECK_FAILED if failed else ExitCode.OK
+
+
+def findings_table(findings: Sequence[CheckResult], title: str) -> Table:
+    """One row per finding: its severity, then its id and path, the message and the fix in one
+    wide column that wraps (80 columns leave it about 70), so no id or path is cut."""
+    from rich.markup import escape
+
+    table = _compact_table(title)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("finding: id, where, what, fix", overflow="fold")
+    for r in findings:
+        where = f"\n[dim]{escape(r.path)}[/dim]" if r.path else ""
+        text = f"[b]{escape(r.id)}[/b]{where}\n{escape(r.message)}"
+        if r.fix:
+            text += f"\n[dim]fix: {escape(r.fix)}[/dim]"
+        style = _SEVERITY_STYLES.get(r.severity, "")
+        table.add_row(f"[{style}]{r.severity}[/]" if style else r.severity, text)
+    return table

@@ -36,10 +36,8 @@ class Results:
     @property
     def synthetic(self) -> bool:
         a = self.profile.assets
-        return (
-            self.results.synthetic
-            or a.model.source == "synthetic"
-            or (a.dataset.source == "synthetic")
+        return self.results.synthetic or (
+            a is not None and "synthetic" in (a.model.source, a.dataset.source)
         )
 
     @property

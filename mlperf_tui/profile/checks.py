@@ -8,7 +8,7 @@ benchmark's name, the reference model kind, the order of the system answers).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mlperf_tui import benchmarks, rules
@@ -53,11 +53,7 @@ def _check_against_rules(p: Profile) -> None:
         raise ProfileFieldError(exc.message, exc.fix, ("benchmark",)) from None
     p.benchmark = bench.name  # the checker's or LoadGen's name for it becomes ours
 
-    try:
-        entry = benchmarks.require(bench.name, round_rules.benchmarks)
-    except RulesError as exc:
-        raise ProfileFieldError(exc.message, exc.fix, ("benchmark",)) from None
-    _check_model_kind(p, entry)
+    _check_harness(p, bench, round_rules.benchmarks)
 
     if p.infer_from_singlestream:
         if p.category != Category.EDGE:
@@ -156,10 +152,74 @@ def _check_against_rules(p: Profile) -> None:
                 (*loc, "target_latency_ms"),
             )
 
-    _check_model_asset(p.assets.model)
-    _check_dataset_asset(p, bench)
+    if p.assets is not None:
+        _check_model_asset(p.assets.model)
+        _check_dataset_asset(p, bench)
     _check_names(p)
     _check_system_answers(p, round_rules.system_fields)
+
+
+def _check_harness(p: Profile, bench: Benchmark, round_benchmarks: Mapping[str, Any]) -> None:
+    """What the harness needs: builtin a registry entry and assets, endpoint an LLM benchmark
+    and its engine, import the folder of logs; and nothing of another harness."""
+    if p.harness != "endpoint" and p.endpoint is not None:
+        raise ProfileFieldError(
+            f"endpoint: is set, but harness is {p.harness}",
+            "set harness: endpoint, or remove the endpoint: block",
+            ("endpoint",),
+        )
+    if p.harness != "import" and p.import_from is not None:
+        raise ProfileFieldError(
+            f"import_from is set, but harness is {p.harness}",
+            "set harness: import, or remove import_from",
+            ("import_from",),
+        )
+    if p.harness == "builtin":
+        try:
+            entry = benchmarks.require(bench.name, round_benchmarks)
+        except RulesError as exc:
+            raise ProfileFieldError(exc.message, exc.fix, ("benchmark",)) from None
+        if p.assets is None:
+            raise ProfileFieldError(
+                "required key assets is missing: the built-in harness needs the model and "
+                "the data set",
+                "add assets: with model: and dataset: (source: synthetic, path or url)",
+                ("harness",),
+            )
+        _check_model_kind(p, entry)
+    elif p.harness == "endpoint":
+        if not bench.llm:
+            llms = [b.name for b in round_benchmarks.values() if getattr(b, "llm", False)]
+            raise ProfileFieldError(
+                f"harness: endpoint drives an LLM served by an engine; {bench.name} is not an "
+                "LLM benchmark",
+                f"choose one of {', '.join(llms) or 'the LLM benchmarks'}, or harness: import",
+                ("harness",),
+            )
+        if p.endpoint is None:
+            raise ProfileFieldError(
+                "harness: endpoint needs the engine: the endpoint: block is missing",
+                "add endpoint: with url: http://HOST:PORT/v1 and model: NAME",
+                ("harness",),
+            )
+        if not p.endpoint.url.startswith(("http://", "https://")):
+            raise ProfileFieldError(
+                f'endpoint.url "{p.endpoint.url}" is not an http(s) URL',
+                "write the API's base URL, e.g. http://127.0.0.1:8000/v1",
+                ("endpoint", "url"),
+            )
+        if not p.endpoint.model.strip():
+            raise ProfileFieldError(
+                "endpoint.model is empty",
+                "write the model name the engine serves (its /v1/models lists them)",
+                ("endpoint", "model"),
+            )
+    elif p.harness == "import" and (not p.import_from or not p.import_from.strip()):
+        raise ProfileFieldError(
+            "harness: import needs the folder of the other harness's logs: import_from is missing",
+            "add import_from: /path/to/the/harness/output",
+            ("harness",),
+        )
 
 
 def _check_source_fields(
@@ -211,7 +271,7 @@ def _check_model_asset(model: ModelAsset) -> None:
 
 def _check_model_kind(p: Profile, entry: BenchmarkEntry) -> None:
     """assets.model.kind names one of the benchmark's models, allowed in the division."""
-    model = p.assets.model
+    model = p.require_assets().model
     loc = ("assets", "model", "kind")
     if model.source == "synthetic" and model.kind is None:
         model.kind = entry.default_model.name
@@ -236,7 +296,7 @@ def _check_model_kind(p: Profile, entry: BenchmarkEntry) -> None:
 
 
 def _check_dataset_asset(p: Profile, bench: Benchmark) -> None:
-    data = p.assets.dataset
+    data = p.require_assets().dataset
     _check_source_fields(data.source, data.path, data.url, data.sha256, "dataset")
     if data.source == "synthetic" and data.count is None:
         raise ProfileFieldError(

@@ -38,8 +38,11 @@ EXECUTION_PROVIDERS: tuple[str, ...] = get_args(ExecutionProvider)
 
 #: where a model or data set comes from
 AssetSource = Literal["synthetic", "path", "url"]
-#: the synthetic model stand-ins: the ResNet50 v1.5 graph with random weights, or a tiny
-#: classifier with the same inputs and outputs (for long valid-execution trials)
+
+#: what produces the results: the built-in ONNX Runtime harness, a serving engine's
+#: OpenAI-compatible endpoint driven under LoadGen, or another harness's LoadGen logs
+Harness = Literal["builtin", "endpoint", "import"]
+HARNESSES: tuple[str, ...] = get_args(Harness)
 
 #: canonical orders, so the same choices always dump to the same YAML
 _SCENARIO_ORDER: tuple[Scenario, ...] = tuple(Scenario)
@@ -58,6 +61,21 @@ class Backend(_Model):
     intra_op_threads: int = Field(default=0, ge=0)
     #: samples per inference call in Offline and Server (SingleStream always sends one)
     batch_size: int = Field(default=32, ge=1)
+
+
+class Endpoint(_Model):
+    """A serving engine's OpenAI-compatible completions endpoint (``harness: endpoint``)."""
+
+    #: the API's base URL, e.g. http://127.0.0.1:8000/v1
+    url: str
+    #: the model name the engine serves (the request's "model")
+    model: str
+    #: the environment variable that holds the API key (never the key itself); None: no key
+    api_key_env: str | None = None
+    #: seconds one request may take before it counts as failed
+    timeout_s: float = Field(default=600.0, gt=0, allow_inf_nan=False)
+    #: requests in flight at once, at most
+    max_concurrency: int = Field(default=256, ge=1)
 
 
 class ScenarioTarget(_Model):
@@ -112,9 +130,17 @@ class Profile(_Model):
     execution: Execution = Execution.TEST
     #: edge only: fill the scenarios the rules allow from the SingleStream run
     infer_from_singlestream: bool = False
+    #: what produces the results (builtin: mlperf-tui's ONNX Runtime harness)
+    harness: Harness = "builtin"
+    #: builtin: how ONNX Runtime runs the model
     backend: Backend = Field(default_factory=Backend)
+    #: endpoint: the serving engine to drive
+    endpoint: Endpoint | None = None
+    #: import: the folder of another harness's LoadGen output
+    import_from: str | None = None
     targets: dict[Scenario, ScenarioTarget] = Field(default_factory=dict)
-    assets: Assets
+    #: builtin (and endpoint: the data set): the model and data set
+    assets: Assets | None = None
     submitter: str | None = None
     #: the name the results table shows for this machine (systems JSON "system_name")
     system_name: str | None = None
@@ -155,6 +181,17 @@ class Profile(_Model):
         return self
 
     # -- what the runner and packager ask -------------------------------------------------
+
+    def require_assets(self) -> Assets:
+        """The model and data set of a profile that has them (the built-in harness's)."""
+        if self.assets is None:
+            from mlperf_tui.errors import ProfileError
+
+            raise ProfileError(
+                f"a harness: {self.harness} profile has no assets",
+                "add assets: (model and dataset) to the profile",
+            )
+        return self.assets
 
     def rules_benchmark(self) -> Benchmark:
         """The benchmark's rules in the profile's round."""

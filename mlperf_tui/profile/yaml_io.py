@@ -38,6 +38,10 @@ _HEADER = (
 def profile_to_dict(profile: Profile) -> dict[str, Any]:
     """Plain data in the YAML's key order; unset optional values are left out."""
     data: dict[str, Any] = profile.model_dump(mode="json", exclude_none=True)
+    if profile.harness == "builtin":
+        del data["harness"]  # the default, and every profile before harness: existed
+    else:
+        del data["backend"]  # ONNX Runtime options: the built-in harness's only
     return data
 
 
@@ -49,7 +53,10 @@ _TOP_COMMENTS: Mapping[str, str] = {
     "modes": "# performance and/or accuracy runs",
     "execution": "# test: short runs, not submittable; valid: the rules' full settings",
     "infer_from_singlestream": "# edge: fill the scenarios the rules allow from SingleStream",
+    "harness": "# what produces the results: builtin, endpoint (a serving engine) or import",
     "backend": "# ONNX Runtime options (intra_op_threads 0: sized to the cores)",
+    "endpoint": "# the serving engine's OpenAI-compatible API (the key: an environment variable)",
+    "import_from": "# the folder of the other harness's LoadGen logs",
     "targets": "# expected performance per scenario; LoadGen sizes the runs from it",
     "assets": "# model and data set: synthetic stand-ins, a local path, or a URL with sha256",
     "submitter": "# the package's submitter folder and systems-JSON submitter",

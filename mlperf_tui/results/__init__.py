@@ -69,6 +69,9 @@ STATUS_FAILED = "failed"
 STATUS_CANCELLED = "cancelled"
 STATUS_SKIPPED = "skipped"
 
+#: accuracy metrics that are percentages (top-1 "acc"; the speech benchmark's "ACCURACY")
+_PERCENT_METRICS = ("acc", "ACCURACY")
+
 
 def run_id_for(scenario: str, mode: str, compliance_test: str | None = None) -> str:
     """``Offline-performance``, ``SingleStream-accuracy``, ``Offline-TEST01``."""
@@ -113,6 +116,16 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return self.status == STATUS_OK
+
+    def accuracy_text(self) -> str:
+        """The accuracy for people: a percentage only where the metric is one ("acc"); DICE,
+        ROUGE, F1 and the others as the accuracy script writes them. "-" when there is none."""
+        if self.accuracy is None:
+            return "-"
+        metric = self.accuracy_metric or "acc"
+        if metric in _PERCENT_METRICS:
+            return f"{self.accuracy:.3f}% {metric}"
+        return f"{self.accuracy:.5g} {metric}"
 
     def to_dict(self, base: Path | None = None) -> dict[str, Any]:
         data = asdict(self)

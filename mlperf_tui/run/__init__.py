@@ -12,6 +12,10 @@ The flow (DESIGN.md, "Runs happen in child processes", "Execution modes"), one m
 4. :func:`execute` (``execute``) - each run as ``python -m harness run --config RUN.json``
    (``child``); :func:`prepare` does 1-3 in one call.
 
+Before all of them, :func:`preflight` (``preflight``) says from the profile alone what the runs
+will need (disk per filesystem, memory, time) against what the machine has; a front end refuses
+a shortage before anything is generated or written.
+
 The results folder it writes is :mod:`mlperf_tui.results`.
 """
 
@@ -32,6 +36,7 @@ from mlperf_tui.run.events import OnEvent, RunnerEvent
 from mlperf_tui.run.execute import Prepared, execute, prepare, time_model
 from mlperf_tui.run.inputs import ResolvedAssets, resolve_assets
 from mlperf_tui.run.plan import PlannedRun, plan_runs, run_id_for, total_estimate_s
+from mlperf_tui.run.preflight import DiskUse, Preflight, PreflightItem, preflight
 from mlperf_tui.run.settings import (
     CANCEL_GRACE_S,
     HARNESS_QUERY_OVERHEAD_S,
@@ -60,8 +65,11 @@ __all__ = [
     "STATUS_SKIPPED",
     "TEST_SETTINGS",
     "Calibration",
+    "DiskUse",
     "OnEvent",
     "PlannedRun",
+    "Preflight",
+    "PreflightItem",
     "Prepared",
     "ResolvedAssets",
     "ResultsSet",
@@ -73,6 +81,7 @@ __all__ = [
     "load_results",
     "new_results_folder",
     "plan_runs",
+    "preflight",
     "prepare",
     "resolve_assets",
     "rule_of_thumb",

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlperf_tui import benchmarks, compliance, rules
-from mlperf_tui.errors import RunError
+from mlperf_tui.errors import ProfileError, RunError
 from mlperf_tui.results import (
     PLAN,
     PROFILE,
@@ -112,6 +112,20 @@ def _system_json(profile: Profile) -> dict[str, Any]:
         return {"_error": {"value": "", "status": "error", "reason": str(exc)}}
 
 
+def results_root_for(
+    profile: Profile, results_root: Path | None = None, profile_path: Path | None = None
+) -> Path:
+    """The folder the results folders go under: ``results_root``, else the profile's
+    ``output`` (relative to ``profile_path``'s folder), else ./results (absolute)."""
+    if results_root is None and profile.output:
+        from mlperf_tui.profile import resolve_profile_path
+
+        # a relative output in a profile is relative to the profile's folder
+        results_root = resolve_profile_path(profile.output, profile_path)
+    root = results_root or Path(RESULTS_DIRNAME)
+    return root.expanduser().resolve()
+
+
 def execute(
     plan: Sequence[PlannedRun],
     profile: Profile,
@@ -139,13 +153,7 @@ def execute(
 
     cancel = cancel or threading.Event()
     if folder is None:
-        if results_root is None and profile.output:
-            from mlperf_tui.profile import resolve_profile_path
-
-            # a relative output in a profile is relative to the profile's folder
-            results_root = resolve_profile_path(profile.output, profile_path)
-        root = results_root or Path(RESULTS_DIRNAME)
-        folder = new_results_folder(root.expanduser().resolve())
+        folder = new_results_folder(results_root_for(profile, results_root, profile_path))
     folder.mkdir(parents=True, exist_ok=True)
     runs_dir = folder / RUNS
     runs_dir.mkdir(exist_ok=True)
@@ -293,7 +301,7 @@ def time_model(
 ) -> Calibration:
     """Time the profile's model on this machine (a harness child; RunError when it fails)."""
     entry = benchmarks.require(profile.benchmark)
-    model = entry.model(profile.assets.model.kind)
+    model = entry.model(profile.require_assets().model.kind)
     with tempfile.TemporaryDirectory(prefix="mlperf-tui-calibrate-") as scratch:
         folder = Path(scratch)
         (folder / "user.conf").write_text("", encoding="utf-8")
@@ -317,6 +325,14 @@ def prepare(
     short: TestSettings = TEST_SETTINGS,
 ) -> Prepared:
     """Resolve the assets, time the model, plan the runs."""
+    if profile.harness != "builtin":
+        # the endpoint SUT and the import of another harness's logs are not built yet
+        raise ProfileError(
+            f"this mlperf-tui cannot run harness: {profile.harness} profiles yet; it runs the "
+            "built-in harness only",
+            "run the benchmark with your own harness, or choose a built-in benchmark "
+            "(mlperf-tui rules lists them)",
+        )
     resolved = resolve_assets(
         profile, profile_path=profile_path, cache_dir=cache_dir, on_event=on_event
     )

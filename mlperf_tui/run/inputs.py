@@ -35,7 +35,7 @@ def resolve_assets(
     from mlperf_tui.profile import resolve_profile_path
 
     entry = benchmarks.require(profile.benchmark)
-    a = profile.assets
+    a = profile.require_assets()
 
     def progress(label: str, done: int, total: int | None) -> None:
         on_event(RunnerEvent("assets", data={"label": label, "done": done, "total": total}))

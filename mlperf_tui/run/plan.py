@@ -93,7 +93,7 @@ def run_id_for(scenario: Scenario, mode: Mode, compliance_test: str | None = Non
 def _dataset_size(profile: Profile, bench: Benchmark, dataset_size: int | None) -> int:
     if dataset_size is not None:
         return dataset_size
-    return profile.assets.dataset.count or bench.dataset_size
+    return profile.require_assets().dataset.count or bench.dataset_size
 
 
 def _per_query_s(scenario: Scenario, cal: Calibration, samples_per_query: int) -> float:
@@ -218,7 +218,7 @@ def plan_runs(
         entry = benchmarks.require(bench.name, rules_round.benchmarks)
     except RulesError as exc:
         raise RunError(exc.message, exc.fix) from None
-    model = entry.model(profile.assets.model.kind)
+    model = entry.model(profile.require_assets().model.kind)
     cal = calibration or rule_of_thumb(profile)
     n_samples = _dataset_size(profile, bench, dataset_size)
     tests: tuple[str, ...] = ()

@@ -66,11 +66,17 @@ class MlperfTuiApp(App[None]):
         self.ctx.system = description
         self.ctx.providers_here = tuple(description.facts.execution_providers)
         self.ctx.estimate = wizard.runner_estimate(description.facts.physical_cores)
+        self.ctx.preflight = wizard.runner_preflight(
+            description.facts.physical_cores, self.ctx.profiles_dir
+        )
 
     def show_step(self, step_id: str) -> None:
         from mlperf_tui.tui.screens.wizard import StepScreen
 
         wizard.normalise(step_id, self.answers, self.ctx)
+        if isinstance(self.screen, StepScreen) and self.screen.step.id == step_id:
+            self.screen.refresh(recompose=True)  # the step shown again, with new answers
+            return
         screen = StepScreen(wizard.step(step_id), self.answers, self.ctx)
         if isinstance(self.screen, StepScreen):
             self.switch_screen(screen)
@@ -97,6 +103,53 @@ class MlperfTuiApp(App[None]):
         from mlperf_tui.tui.screens.results import ResultsScreen
 
         self.push_screen(ResultsScreen(results, out=self.results_out))
+
+    # --- screenshots (the command palette's "Screenshot", and action_screenshot) -------------
+
+    def screenshot_folders(self) -> list[Path]:
+        """Where a screenshot goes, in order: the folder the screen shows (a results folder,
+        or the folder holding the package), then the working folder."""
+        folders: list[Path] = []
+        for screen in reversed(self.screen_stack):  # a dialog on top: the screen under it
+            folder = getattr(screen, "screenshot_folder", None)
+            if folder is not None:
+                folders.append(Path(folder).resolve())  # the notification names it in full
+                break
+        folders.append(Path.cwd())
+        return list(dict.fromkeys(folders))
+
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """Save the screen as SVG and say where, or why not and where it was tried.
+
+        Textual's own delivery writes to the desktop's Downloads folder, which a server
+        usually lacks, and then says only "Failed to save screenshot".
+        """
+        if self.is_web:  # served in a browser: Textual downloads it there
+            return super().deliver_screenshot(filename, path, time_format)
+        from mlperf_tui.tui.desktop import describe_failures, save_new_file, screenshot_name
+
+        folders = [Path(path).expanduser()] if path else self.screenshot_folders()
+        saved = save_new_file(
+            folders, filename or screenshot_name(self.title), self.export_screenshot()
+        )
+        if saved.path is None:
+            self.notify(
+                f"Not saved: {describe_failures(saved.failed)}\n"
+                "fix: start mlperf-tui from a folder you can write to",
+                title="Screenshot",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+            return None
+        note = f"\n(not in {describe_failures(saved.failed)})" if saved.failed else ""
+        self.notify(f"Saved {saved.path}{note}", title="Screenshot", timeout=8, markup=False)
+        return str(saved.path)
 
 
 def run_app(

@@ -289,8 +289,13 @@ def _result_detail(event: Mapping[str, Any]) -> str:
     loadgen = event.get("loadgen")
     parts: list[str] = []
     if isinstance(loadgen, Mapping) and loadgen.get("metric_value") is not None:
+        unit = loadgen.get("metric_unit")
         parts.append(
-            format_metric(str(loadgen.get("metric_name") or ""), float(loadgen["metric_value"]))
+            format_metric(
+                str(loadgen.get("metric_name") or ""),
+                float(loadgen["metric_value"]),
+                None if unit is None else str(unit),
+            )
         )
         if loadgen.get("result_valid") is False:
             parts.append("INVALID")
@@ -306,8 +311,11 @@ def format_metric(name: str, value: float, unit: str | None = None) -> str:
     """A LoadGen metric for people: nanosecond latencies in ms, names without underscores."""
     if name.endswith("_ns") or unit == "ns":  # LoadGen's latencies are in nanoseconds
         return f"{name.removesuffix('_ns').replace('_', ' ')}: {value / 1e6:.3g} ms"
+    label = (name or "metric").replace("_", " ")
+    if unit and label.endswith("per second"):  # the unit says it: "812.5 samples/s"
+        return f"{value:,.1f} {unit}"
     shown_unit = f" {unit}" if unit else ""
-    return f"{(name or 'metric').replace('_', ' ')}: {value:.4g}{shown_unit}"
+    return f"{label}: {value:.4g}{shown_unit}"
 
 
 def format_duration(seconds: float | None) -> str:

@@ -98,6 +98,13 @@ class RunnerSource:
         self.profile_path = profile_path
         self.profile = load_profile(profile_path)
         self.results_root = results_root
+        # the pre-flight check refuses a run the machine has no room for, before anything starts
+        checked = runner.preflight(
+            self.profile, profile_path=profile_path, results_root=results_root
+        )
+        error = checked.error()
+        if error is not None:
+            raise error
         plan = runner.plan_runs(self.profile)
         self.plan = [(r.run_id, r.run_id) for r in plan]
         self.limits = limits_for(self.profile, plan)

@@ -62,3 +62,30 @@ async def test_a_note_is_kept_with_the_answer(tmp_path: Path) -> None:
     await review(package, ["tab", *"MIT", "enter"])
     saved = json.loads(checklist_path(package).read_text())["answers"]
     assert saved[MANUAL_ITEMS[0].id]["note"] == "MIT"
+
+
+async def test_m_exports_markdown_beside_the_package_never_over_an_earlier_one(
+    tmp_path: Path,
+) -> None:
+    package = tmp_path / "package"
+    package.mkdir()
+    app = MlperfTuiApp("checklist", package=package, validator=no_findings)
+    notes: list[str] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.notify = lambda message, **_: notes.append(message)  # type: ignore[method-assign]
+        await pilot.press("y")  # the first manual item, confirmed
+        await pilot.press("m")
+        await pilot.pause()
+        first = tmp_path / "package.checklist.md"
+        first.write_text("edited by hand")
+        await pilot.press("m")
+        await pilot.pause()
+    second = tmp_path / "package.checklist-2.md"
+    assert notes == [f"Exported the checklist to {first}", f"Exported the checklist to {second}"]
+    assert first.read_text() == "edited by hand"
+    text = second.read_text()
+    assert text.startswith("# Submission checklist: package\n")
+    assert f"| confirmed | {MANUAL_ITEMS[0].title} |" in text
+    assert f"| pending | {MANUAL_ITEMS[1].title} |" in text
+    assert not list(package.rglob("*.md"))

@@ -1,4 +1,4 @@
-"""Snapshot tests: every screen at 100x30, the run monitor at 80x24.
+"""Snapshot tests: every wizard step at 80x24 and 100x30; the other screens at both sizes or one.
 
 Hardware is frozen (conftest), paths are relative and the monitor is fed a recorded stream, so
 the pictures do not depend on the machine. Update with ``pytest tests/tui --snapshot-update``.
@@ -37,16 +37,51 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+#: every step of the three first-time paths: built in (the quickstart's answers), a serving
+#: engine (llama3.1-8b in datacenter) and an import (rgat)
+ENGINE = {"category": "datacenter", "benchmark": "llama3.1-8b", "harness": "endpoint"}
+IMPORT = {"category": "datacenter", "benchmark": "rgat", "harness": "import"}
+WIZARD_STEPS = [(step, {}) for step in wizard.steps_for(wizard.default_answers())] + [
+    ("benchmark-engine", ENGINE),
+    ("engine", ENGINE),
+    ("import", IMPORT),
+]
+SMALL = (80, 24)
+
+
 class TestWizardSnapshots:
-    @pytest.mark.parametrize("index", range(len(wizard.STEPS)), ids=list(wizard.STEP_IDS))
-    def test_step(self, snap_compare: Any, index: int) -> None:
-        async def go_to_step(pilot: Pilot[None]) -> None:
-            for _ in range(index):
-                await pilot.press("ctrl+n")
-                await pilot.pause()
+    @pytest.mark.parametrize("size", [SMALL, WIDE], ids=["80x24", "100x30"])
+    @pytest.mark.parametrize(("step", "answers"), WIZARD_STEPS, ids=[s for s, _ in WIZARD_STEPS])
+    def test_step(
+        self,
+        snap_compare: Any,
+        step: str,
+        answers: dict[str, str],
+        size: tuple[int, int],
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        # the review's pre-flight check reads the disk and memory: the same on every host
+        import importlib
+        import shutil
+
+        # the module (mlperf_tui.run's `preflight` is the function)
+        preflight_module = importlib.import_module("mlperf_tui.run.preflight")
+
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("MLPERF_TUI_CACHE", str(tmp_path / "cache"))
+        free = shutil._ntuple_diskusage(200 * 1000**3, 80 * 1000**3, 120 * 1000**3)  # type: ignore[attr-defined]
+        monkeypatch.setattr(shutil, "disk_usage", lambda _p: free)
+        monkeypatch.setattr(preflight_module, "available_memory", lambda: 16 * 1024**3)
+
+        async def show(pilot: Pilot[None]) -> None:
+            app = pilot.app
+            assert isinstance(app, MlperfTuiApp)
+            app.answers.update(answers)
+            app.show_step(step.split("-")[0])
             await settle(pilot)
 
-        assert snap_compare(wizard_app(), terminal_size=WIDE, run_before=go_to_step)
+        assert snap_compare(wizard_app(), terminal_size=size, run_before=show)
 
     def test_closed_division_preselects_required_scenarios(self, snap_compare: Any) -> None:
         async def closed(pilot: Pilot[None]) -> None:
@@ -139,45 +174,64 @@ class ResultsApp(App[None]):
         self.push_screen(screen)
 
 
+def some_findings() -> list[CheckResult]:
+    return [
+        CheckResult("results.invalid", "error", "open/Q/results/s/resnet50/Offline",
+                    "LoadGen marked the Offline run INVALID", "raise target_qps and rerun"),
+        CheckResult("execution.test", "warning", "open/Q/src/README.md",
+                    "built from test execution", "set execution: valid"),
+        CheckResult("assets.synthetic", "notice", "open/Q/systems/s.json",
+                    "synthetic stand-ins: not submittable", "point the profile at real assets"),
+    ]  # fmt: skip
+
+
+async def built(pilot: Pilot[None]) -> None:
+    """The package is built and validated: the findings are listed under the table."""
+    screen = pilot.app.screen
+    assert isinstance(screen, ResultsScreen)
+    out = Path("results/20260101-120000/submission")
+    screen._built(out, Path("results/20260101-120000/submission.tar.gz"), some_findings())
+    await pilot.pause()
+
+
 class TestResultsSnapshots:
     def test_results_table(self, snap_compare: Any) -> None:
         assert snap_compare(ResultsApp(), terminal_size=WIDE)
 
     def test_validation_grouped_by_severity(self, snap_compare: Any) -> None:
-        findings = [
-            CheckResult("results.invalid", "error", "open/Q/results/s/resnet50/Offline",
-                        "LoadGen marked the Offline run INVALID", "raise target_qps and rerun"),
-            CheckResult("execution.test", "warning", "open/Q/src/README.md",
-                        "built from test execution", "set execution: valid"),
-            CheckResult("assets.synthetic", "notice", "open/Q/systems/s.json",
-                        "synthetic stand-ins: not submittable", "point the profile at real assets"),
-        ]  # fmt: skip
-
-        async def built(pilot: Pilot[None]) -> None:
-            screen = pilot.app.screen
-            assert isinstance(screen, ResultsScreen)
-            out = Path("results/20260101-120000/submission")
-            screen._built(out, Path("results/20260101-120000/submission.tar.gz"), findings)
-            await pilot.pause()
-
         assert snap_compare(ResultsApp(), terminal_size=WIDE, run_before=built)
+
+    def test_results_80x24(self, snap_compare: Any) -> None:
+        """Every column inside 80 columns; a long metric wraps; the folder keys in the footer."""
+        assert snap_compare(ResultsApp(), terminal_size=MONITOR, run_before=built)
 
 
 class TestChecklistSnapshots:
-    def test_checklist(
-        self, snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    @staticmethod
+    def _app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MlperfTuiApp:
         monkeypatch.chdir(tmp_path)
         Path("package").mkdir()
         failing = [
             CheckResult("system.empty", "error", "open/Q/systems/s.json",
                         "status is empty", "answer status"),
         ]  # fmt: skip
-        app = MlperfTuiApp("checklist", package=Path("package"), validator=lambda _p: failing)
+        return MlperfTuiApp("checklist", package=Path("package"), validator=lambda _p: failing)
 
-        async def one_answer(pilot: Pilot[None]) -> None:
-            await pilot.pause()
-            await pilot.press("y")
-            await pilot.pause()
+    @staticmethod
+    async def one_answer(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
 
-        assert snap_compare(app, terminal_size=WIDE, run_before=one_answer)
+    def test_checklist(
+        self, snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        app = self._app(tmp_path, monkeypatch)
+        assert snap_compare(app, terminal_size=WIDE, run_before=self.one_answer)
+
+    def test_checklist_80x24(
+        self, snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The item titles wrap inside 80 columns; the item being answered stays in sight."""
+        app = self._app(tmp_path, monkeypatch)
+        assert snap_compare(app, terminal_size=MONITOR, run_before=self.one_answer)

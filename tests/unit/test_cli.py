@@ -39,7 +39,7 @@ BROKEN_CASES: dict[str, tuple[int | None, str]] = {
     "unknown_system_field.yaml": (19, 'not a field of the systems JSON (did you mean "cooling"?)'),
     "bad_system_value.yaml": (20, '"availble" is not allowed (did you mean "available"?)'),
     "system_submitter.yaml": (19, "system.submitter is set by the profile's top-level"),
-    "no_harness.yaml": (4, "bert-99 has no built-in harness yet"),
+    "no_harness.yaml": (4, "rgat has no built-in harness yet"),
     "duplicate_key.yaml": (10, "execution is written twice (lines 9 and 10)"),
     "unknown_round.yaml": (3, 'unknown MLPerf Inference round "v6.2"'),
     "infer_on_datacenter.yaml": (10, "inferred from SingleStream only in the edge category"),
@@ -249,3 +249,37 @@ def test_a_bug_is_reported_as_internal_without_traceback(
     assert "Traceback" not in err
     assert main(["--debug", "profile", "check", "x.yaml"]) == ExitCode.INTERNAL
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_checklist_markdown_needs_no_terminal_and_never_replaces_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False, raising=False)
+    package = tmp_path / "pkg"
+    package.mkdir()
+    assert main(["checklist", str(package), "--markdown"]) == ExitCode.OK
+    first = tmp_path / "pkg.checklist.md"
+    out = capsys.readouterr().out
+    assert out.startswith(f"checklist: {first} (") and "not ready to submit" in out
+    assert first.read_text().startswith("# Submission checklist: pkg\n")
+    assert "| failed | The package has every folder and file the checker needs |" in (
+        first.read_text()
+    )
+
+    assert main(["checklist", str(package), "--markdown"]) == ExitCode.OK
+    assert f"checklist: {tmp_path / 'pkg.checklist-2.md'} (" in capsys.readouterr().out
+
+    assert main(["checklist", str(package), "--markdown", "-"]) == ExitCode.OK
+    assert capsys.readouterr().out.startswith("# Submission checklist: pkg\n\n- Package: ")
+
+    named = tmp_path / "review.md"
+    named.write_text("keep me")
+    assert main(["checklist", str(package), "--markdown", str(named)]) == ExitCode.BAD_INPUT
+    err = capsys.readouterr().err
+    assert "does not replace it" in err and "--force" in err
+    assert named.read_text() == "keep me"
+    assert main(["checklist", str(package), "--markdown", str(named), "--force"]) == 0
+    assert named.read_text().startswith("# Submission checklist: pkg")
+
+    assert main(["checklist", str(package), "--force"]) == ExitCode.USAGE
+    assert "--force goes with --markdown FILE" in capsys.readouterr().err

@@ -21,10 +21,16 @@ def ctx(tmp_path: Path) -> wizard.WizardContext:
     return wizard.WizardContext(system=detect(FrozenProbe()), profiles_dir=tmp_path)
 
 
-def walk(answers: wizard.Answers, ctx: wizard.WizardContext) -> None:
+def walk(answers: wizard.Answers, ctx: wizard.WizardContext) -> list[str]:
+    """Every step the answers reach, as a front end walks them; returns their ids."""
+    seen = []
     for step in wizard.STEPS:
+        if not step.applies(answers):
+            continue
         wizard.normalise(step.id, answers, ctx)
         assert wizard.check_step(step.id, answers, ctx) == [], step.id
+        seen.append(step.id)
+    return seen
 
 
 def questions(
@@ -34,13 +40,17 @@ def questions(
 
 
 def test_every_step_explains_itself_in_a_sentence_or_two() -> None:
+    # decisions first: the round and category before the benchmark list they filter
     assert [s.id for s in wizard.STEPS] == [
         "start",
-        "hardware",
+        "round",
         "benchmark",
         "division",
+        "hardware",
         "scenarios",
         "assets",
+        "engine",
+        "import",
         "settings",
         "review",
     ]
@@ -51,7 +61,7 @@ def test_every_step_explains_itself_in_a_sentence_or_two() -> None:
 
 def test_default_answers_build_the_quickstart(ctx: wizard.WizardContext) -> None:
     answers = wizard.default_answers()
-    walk(answers, ctx)
+    assert "engine" not in walk(answers, ctx) and "import" not in wizard.steps_for(answers)
     assert wizard.build_profile(answers) == default_profile()
     assert wizard.profile_text(answers) == dump_profile(default_profile())
 
@@ -93,24 +103,65 @@ def test_only_allowed_scenarios_are_offered(ctx: wizard.WizardContext) -> None:
     assert "Server" not in [c.value for c in q.choices]
 
 
-def test_categories_follow_the_benchmark(ctx: wizard.WizardContext) -> None:
+def test_the_category_decides_the_benchmark_list(ctx: wizard.WizardContext) -> None:
     answers = wizard.default_answers()
-    q = questions("division", answers, ctx)["category"]
-    bench = rules.get_benchmark("resnet50")
-    assert [c.value for c in q.choices] == [c.value for c in bench.categories]
+    for category in (Category.EDGE, Category.DATACENTER):
+        answers["category"] = category.value
+        offered = [c.value for c in questions("benchmark", answers, ctx)["benchmark"].choices]
+        suite = [b.name for b in rules.get_round().benchmarks.values() if category in b.categories]
+        assert sorted(offered) == sorted(suite)
+    # a benchmark outside the new category's suite is replaced by one inside it
+    answers.update(category="datacenter", benchmark="resnet50")
+    wizard.normalise("benchmark", answers, ctx)
+    assert Category.DATACENTER in rules.get_benchmark(answers["benchmark"]).categories
 
 
-def test_benchmark_table_says_which_ones_the_harness_runs(ctx: wizard.WizardContext) -> None:
+@pytest.mark.parametrize("version", rules.ROUNDS)
+def test_every_round_offers_exactly_its_benchmarks(ctx: wizard.WizardContext, version: str) -> None:
     answers = wizard.default_answers()
+    answers["round"] = version
+    offered = set()
+    for category in Category:
+        answers["category"] = category.value
+        offered |= {c.value for c in wizard.benchmark_choices(answers, ctx)}
+    in_suites = {b.name for b in rules.get_round(version).benchmarks.values() if b.categories}
+    assert offered == in_suites
+
+
+GROUPS = [
+    "Built in: runs here",
+    "Through your serving engine",
+    "Import your harness's LoadGen logs",
+]
+
+
+def test_the_benchmark_list_is_grouped_by_what_runs_it(ctx: wizard.WizardContext) -> None:
+    answers = wizard.default_answers()
+    answers["category"] = "datacenter"
     q = questions("benchmark", answers, ctx)["benchmark"]
-    assert q.columns[0] == "harness"
+    assert q.searchable and q.columns[0] == "needs"
+    groups = [c.group for c in q.choices]
+    # built in first, then the engine group, then import; each group in one block
+    assert groups == sorted(groups, key=GROUPS.index)
     by_name = {c.value: c for c in q.choices}
-    assert by_name["resnet50"].detail[0] == "yes"
-    no_harness = [c for c in q.choices if c.detail[0] == "no"]
-    assert no_harness
-    answers["benchmark"] = no_harness[0].value
-    problems = wizard.check_step("benchmark", answers, ctx)
-    assert problems and "no built-in harness" in problems[0]
+    assert by_name["3d-unet-99"].group == GROUPS[0]
+    assert "runs here" in by_name["3d-unet-99"].detail[0]
+    assert "valid run caches" in by_name["3d-unet-99"].detail[0]
+    assert by_name["llama3.1-8b"].group == GROUPS[1]
+    assert "engine" in by_name["llama3.1-8b"].detail[0]
+    assert by_name["rgat"].group == GROUPS[2]
+
+
+def test_the_harness_follows_the_benchmark(ctx: wizard.WizardContext) -> None:
+    answers = wizard.default_answers()
+    answers.update(category="datacenter", benchmark="llama3.1-8b")
+    wizard.normalise("benchmark", answers, ctx)
+    assert answers["harness"] == "endpoint"
+    q = questions("benchmark", answers, ctx)["harness"]
+    assert [c.value for c in q.choices] == ["endpoint", "import"]
+    answers.update(benchmark="rgat")
+    wizard.normalise("benchmark", answers, ctx)
+    assert answers["harness"] == "import"
 
 
 def test_division_step_states_the_implications(ctx: wizard.WizardContext) -> None:
@@ -213,7 +264,9 @@ def test_plain_prompts_ask_again_after_a_bad_answer(tmp_path: Path) -> None:
                 return next(answers)
             return super().ask(question, default)
 
-    saved = run_plain(Fixing(), probe=FrozenProbe(), profiles_dir=tmp_path, echo=lines.append)
+    saved = run_plain(
+        Fixing(interactive=True), probe=FrozenProbe(), profiles_dir=tmp_path, echo=lines.append
+    )
     assert load_profile(saved).backend.batch_size == 8
     assert any("batch_size" in line and "✗" in line for line in lines)
 
@@ -258,3 +311,86 @@ def test_cli_offers_the_wizard_and_the_checklist(tmp_path: Path) -> None:
     args = cli.build_parser().parse_args(["checklist", str(tmp_path)])
     assert args.package == str(tmp_path)
     assert cli.main(["checklist", str(tmp_path / "missing")]) == int(ExitCode.BAD_INPUT)
+
+
+def _all_questions(answers: wizard.Answers, ctx: wizard.WizardContext) -> list[Question]:
+    out = []
+    for step in wizard.STEPS:
+        if step.applies(answers):
+            wizard.normalise(step.id, answers, ctx)
+            out += [q for q in step.questions(answers, ctx) if q.applies(answers)]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("benchmark", "category", "harness"),
+    [
+        ("resnet50", "edge", "builtin"),
+        ("llama3.1-8b", "datacenter", "endpoint"),
+        ("rgat", "datacenter", "import"),
+    ],
+)
+def test_every_field_has_help(
+    ctx: wizard.WizardContext, benchmark: str, category: str, harness: str
+) -> None:
+    answers = wizard.default_answers()
+    answers.update(benchmark=benchmark, category=category, harness=harness, start="open")
+    for q in _all_questions(answers, ctx):
+        assert len(q.help) > 20, q.key
+        text = q.help_text()
+        assert q.help in text
+        if q.rule:
+            assert f"Rule: {q.rule}" in text
+        for choice in q.choices:
+            if choice.help:
+                assert choice.help in text
+
+
+def test_the_engine_path_saves_an_endpoint_profile(tmp_path: Path) -> None:
+    asker = Scripted(
+        {
+            "category": "datacenter",
+            "benchmark": "llama3.1-8b",
+            "endpoint_url": "http://127.0.0.1:8080/v1",
+            "endpoint_model": "tiny-llama",
+            "endpoint_api_key_env": "MY_KEY",
+            "save_path": str(tmp_path / "llm.yaml"),
+        }
+    )
+    saved = run_plain(asker, probe=FrozenProbe(), profiles_dir=tmp_path, echo=lambda s: None)
+    profile = load_profile(saved)
+    assert profile.harness == "endpoint" and profile.assets is None
+    assert profile.endpoint is not None and profile.endpoint.url == "http://127.0.0.1:8080/v1"
+    assert profile.endpoint.model == "tiny-llama" and profile.endpoint.api_key_env == "MY_KEY"
+    assert "endpoint_url" in asker.asked and "model_source" not in asker.asked
+    text = saved.read_text()
+    assert "backend:" not in text and "assets:" not in text and "MY_KEY" in text
+    # the answers come back from the file
+    assert wizard.open_profile(saved)["endpoint_model"] == "tiny-llama"
+
+
+def test_the_import_path_saves_an_import_profile(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    asker = Scripted(
+        {
+            "category": "datacenter",
+            "benchmark": "rgat",
+            "import_from": str(logs),
+            "save_path": str(tmp_path / "imported.yaml"),
+        }
+    )
+    saved = run_plain(asker, probe=FrozenProbe(), profiles_dir=tmp_path, echo=lambda s: None)
+    profile = load_profile(saved)
+    assert profile.harness == "import" and profile.import_from == str(logs)
+    assert "import_from" in asker.asked and "batch_size" not in asker.asked
+
+
+def test_an_endpoint_profile_needs_an_llm_and_its_engine() -> None:
+    data = wizard.profile_data(wizard.default_answers())
+    data.update(harness="endpoint", endpoint={"url": "http://x/v1", "model": "m"})
+    del data["backend"], data["assets"]
+    with pytest.raises(ProfileError, match="not an LLM benchmark"):
+        from mlperf_tui.profile import Profile
+
+        Profile.model_validate(data)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +25,17 @@ if TYPE_CHECKING:
 VAL_MAP = "val_map.txt"
 #: a preprocessed sample in the harness's cache: uint8 [3, 224, 224]
 SAMPLE_BYTES = 3 * 224 * 224
+#: the same sample in the harness's sample store (float32), what LoadGen's loaded set holds
+LOADED_SAMPLE_BYTES = SAMPLE_BYTES * 4
+#: a generated stand-in JPEG on disk: about 16 KB on average (measured over 400), plus the
+#: filesystem's block rounding
+GENERATED_SAMPLE_BYTES = 20 * 1024
+#: one response in the accuracy log: the label as float32
+RESPONSE_BYTES = 4
+#: one core: generating a stand-in JPEG (measured 4.3 ms), preprocessing a sample (DESIGN.md:
+#: ~3.5 ms for a real ImageNet image, decode + resize + crop + the cache file)
+GENERATE_S_PER_SAMPLE = 0.005
+PREPROCESS_S_PER_SAMPLE = 0.0035
 
 
 def synthetic_image(seed: int, index: int) -> tuple[bytes, int]:
@@ -112,3 +124,32 @@ def check_folder(folder: Path) -> int:
             "copy the validation JPEGs next to val_map.txt",
         )
     return count_samples(folder)
+
+
+def preprocessed_in_cache(folder: Path, cache_dir: Path, task_options: Mapping[str, Any]) -> int:
+    """Samples of the data set in ``folder`` already preprocessed in the harness's cache
+    (``cache_dir``) for the model's preprocessing family: the most complete of its folders.
+
+    The harness keys the folder by the data set's path and val_map.txt
+    (harness.datasets.imagenet); a stale file (a JPEG replaced since) is counted too.
+    """
+    from harness.datasets.imagenet import PREPROCESSING_ID, dataset_key
+
+    try:
+        raw = (folder / VAL_MAP).read_bytes()
+    except OSError:
+        return 0
+    base = cache_dir / "imagenet" / dataset_key(folder, raw)
+    family = str(task_options.get("preprocessing", "resnet"))
+    # the folder per preprocessing (family, input size, layout); ResNet50's keeps its old name
+    prefix = (PREPROCESSING_ID, "resnet-") if family == "resnet" else (f"{family}-",)
+    best = 0
+    try:
+        subfolders = [p for p in base.iterdir() if p.is_dir() and p.name.startswith(prefix)]
+    except OSError:
+        return 0
+    for sub in subfolders:
+        with os.scandir(sub) as it:
+            n = sum(1 for e in it if e.name.endswith(".raw") and not e.name.startswith("."))
+        best = max(best, n)
+    return best

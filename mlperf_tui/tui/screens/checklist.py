@@ -1,7 +1,8 @@
 """The checklist review: automatic items pass or fail; manual items are confirmed one by one.
 
 Every answer is saved at once (beside the package, by mlperf_tui.checklist), so a second
-review resumes at the first item still pending.
+review resumes at the first item still pending; ``m`` exports the review as Markdown beside
+the package (a new file each time: an earlier export is never replaced).
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from mlperf_tui.errors import MlperfTuiError
+
+#: (header, width; None fits the content): the fixed item width keeps the table within 80
+#: columns, a longer title wraps onto a second line
+COLUMNS: tuple[tuple[str, int | None], ...] = (("state", None), ("item", 48), ("by", None))
+#: who checks an item, by kind
+_BY = {"auto": "validator", "manual": "you"}
 
 _MARK = {
     "passed": "✓ passed",
@@ -36,8 +43,12 @@ class ChecklistScreen(Screen[None]):
         Binding("y", "answer('confirm')", "Confirm"),
         Binding("n", "answer('decline')", "Decline"),
         Binding("s", "skip", "Skip"),
+        Binding("m", "export_markdown", "Markdown"),
         Binding("escape", "leave", "Back"),
     ]
+    #: under 30 rows the table is shorter, so the current item stays in sight (app.tcss)
+    # Textual declares it `ClassVar[...] | None`, which mypy reads as an instance variable
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # noqa: RUF012
 
     def __init__(self, package: Path, validator: Callable[[Path], list[Any]] | None = None) -> None:
         super().__init__()
@@ -46,6 +57,11 @@ class ChecklistScreen(Screen[None]):
         self.checklist: Any = None
         self.current: str | None = None
         self.error = ""
+
+    @property
+    def screenshot_folder(self) -> Path:
+        """Beside the package (with its answers and exports), never inside the tree."""
+        return self.package.resolve().parent
 
     def compose(self) -> ComposeResult:
         yield Static(f"[b]Checklist[/b] · {self.package}", classes="screen-title", markup=True)
@@ -57,7 +73,8 @@ class ChecklistScreen(Screen[None]):
         with VerticalScroll(id="checklist-body"):
             yield Static("", id="checklist-progress")
             table: DataTable[str] = DataTable(id="checklist-table", cursor_type="row")
-            table.add_columns("state", "item", "kind")
+            for header, width in COLUMNS:
+                table.add_column(header, width=width)
             yield table
             with Vertical(id="checklist-current"):
                 yield Static("", id="checklist-item")
@@ -101,7 +118,7 @@ class ChecklistScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for item in checklist.items:
-            table.add_row(_MARK[item.state], item.title, item.kind, key=item.id)
+            table.add_row(_MARK[item.state], item.title, _BY[item.kind], key=item.id, height=None)
         if self.current is None:
             text = "Every manual item is answered." + (
                 "" if checklist.complete else " Fix the failed items, then review again."
@@ -162,6 +179,20 @@ class ChecklistScreen(Screen[None]):
         following = [i for i in order if i.state == "pending" and i.id != self.current]
         self.current = following[0].id if following else None
         self.refresh_view()
+
+    def action_export_markdown(self) -> None:
+        """Write the review as Markdown beside the package, under a new name if one exists."""
+        if self.checklist is None:
+            self.notify("Nothing to export: the checklist did not load.", severity="error")
+            return
+        from mlperf_tui.checklist import export_markdown
+
+        try:
+            path = export_markdown(self.checklist)
+        except MlperfTuiError as exc:
+            self.notify(f"{exc.message}\nfix: {exc.fix}", severity="error", markup=False)
+            return
+        self.notify(f"Exported the checklist to {path}", timeout=8, markup=False)
 
     def action_leave(self) -> None:
         if len(self.app.screen_stack) > 2:

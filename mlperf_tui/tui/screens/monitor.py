@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
@@ -33,6 +34,11 @@ class MonitorScreen(Screen[Any]):
         Binding("r", "show_results", "Results"),
         Binding("q", "app.quit", "Quit", show=False),
     ]
+    #: under 100 columns the plan is narrower, under 30 rows the throughput trace is one row
+    #: (app.tcss: ``.-narrow``, ``.-short``)
+    # Textual declares these `ClassVar[...] | None`, which mypy reads as instance variables
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # noqa: RUF012
 
     def __init__(self, source: RunSource, title: str = "Run", autostart: bool = True) -> None:
         super().__init__()
@@ -61,6 +67,13 @@ class MonitorScreen(Screen[Any]):
                 yield Static("", id="monitor-forecast")
         yield Log(id="monitor-log", max_lines=200)
         yield Footer()
+
+    @property
+    def screenshot_folder(self) -> Path | None:
+        """The results folder once the runs are over (before that the runner has not named
+        it here, and screenshots go to the working folder)."""
+        folder = getattr(self.results, "folder", None)
+        return Path(folder) if folder else None
 
     def on_mount(self) -> None:
         self.set_interval(1 / REDRAW_HZ, self.redraw)
@@ -131,16 +144,17 @@ class MonitorScreen(Screen[Any]):
         done, total = state.progress()
         bar = self.query_one(ProgressBar)
         bar.update(total=total, progress=done)
-        pct = " ".join(
+        pct = "  ".join(
             f"{name} {val:.2f} ms"
             for name, val in (("p50", cur.p50_ms), ("p90", cur.p90_ms), ("p99", cur.p99_ms))
             if val is not None
         )
+        # one figure group per line: at 80 columns a long line wraps, and nothing is cut off
         counts = (
             f"issued {cur.issued:,}  completed {cur.completed:,}  "
             f"{cur.throughput:,.1f} samples/s\n"
             f"elapsed {format_duration(cur.elapsed_s)}  "
-            f"remaining {format_duration(state.remaining_s())}  {pct}"
+            f"remaining {format_duration(state.remaining_s())}" + (f"\n{pct}" if pct else "")
         )
         self.query_one("#monitor-counts", Static).update(counts)
         self.query_one(Sparkline).data = list(cur.throughput_history)

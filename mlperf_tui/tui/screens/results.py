@@ -1,4 +1,8 @@
-"""Results and package: the runs' results, the package build, and the validation."""
+"""Results and package: the runs' results, the package build, and the validation.
+
+The package folder can be opened in the desktop's file manager (``o``) and its path copied
+(``c``, through the terminal's clipboard escape); screenshots go into the results folder.
+"""
 
 from __future__ import annotations
 
@@ -20,18 +24,31 @@ from mlperf_tui.tui.monitor_model import format_metric
 SEVERITY_ORDER = ("error", "warning", "notice", "info")
 
 
+#: the table's columns: (header, width; None fits the content). The fixed widths keep the
+#: table inside 80 columns; a longer metric or accuracy wraps onto a second line.
+RESULT_COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("run", None),
+    ("result", None),
+    ("metric", 18),
+    ("accuracy", 14),
+)
+
+
 def result_rows(results: Any) -> list[tuple[str, ...]]:
-    """(run, status, valid, metric, accuracy) for every run of a ResultsSet."""
+    """(run, result, metric, accuracy) for every run of a ResultsSet; the result is LoadGen's
+    VALID / INVALID for a finished performance run, else the run's status."""
     rows: list[tuple[str, ...]] = []
     for run in getattr(results, "runs", []) or []:
-        valid = {True: "VALID", False: "INVALID", None: "-"}[run.valid]
+        outcome = str(run.status)
+        if outcome == "ok" and run.valid is not None:
+            outcome = "VALID" if run.valid else "INVALID"
         metric = "-"
         if run.metric_value is not None:
             metric = format_metric(run.metric_name or "", run.metric_value, run.metric_unit)
         accuracy = "-"
         if run.accuracy is not None:
-            accuracy = f"{run.accuracy_metric or 'acc'} {run.accuracy:.3f}"
-        rows.append((str(run.run_id), str(run.status), valid, metric, accuracy))
+            accuracy = run.accuracy_text()
+        rows.append((str(run.run_id), outcome, metric, accuracy))
     return rows
 
 
@@ -52,8 +69,10 @@ class ResultsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("b", "build", "Build package"),
         Binding("k", "checklist", "Checklist"),
+        Binding("o", "open_folder", "Open folder"),
+        Binding("c", "copy_path", "Copy path"),
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("q", "app.quit", "Quit"),
+        Binding("q", "app.quit", "Quit", show=False),
     ]
 
     def __init__(self, results: Any, out: Path | None = None) -> None:
@@ -62,6 +81,18 @@ class ResultsScreen(Screen[None]):
         folder = getattr(results, "folder", None)
         self.out = out or (Path(folder) / "package" if folder else Path("package"))
         self.package: Path | None = None
+
+    @property
+    def screenshot_folder(self) -> Path | None:
+        """The results folder (screenshots go there, beside the runs; never into the package)."""
+        folder = getattr(self.results, "folder", None)
+        return Path(folder) if folder else None
+
+    def package_folder(self) -> Path | None:
+        """The package built here, or one an earlier build left at the target folder."""
+        if self.package is not None:
+            return self.package
+        return self.out if self.out.is_dir() else None
 
     def compose(self) -> ComposeResult:
         yield Static("[b]Results and package[/b]", classes="screen-title")
@@ -79,8 +110,10 @@ class ResultsScreen(Screen[None]):
             )
             yield Static(summary, id="results-summary", markup=False)
             table: DataTable[str] = DataTable(id="results-table", cursor_type="row")
-            table.add_columns("run", "status", "validity", "metric", "accuracy")
-            table.add_rows(result_rows(self.results))
+            for header, width in RESULT_COLUMNS:
+                table.add_column(header, width=width)
+            for row in result_rows(self.results):
+                table.add_row(*row, height=None)  # a long metric wraps, never cut
             yield table
             yield Static("", id="package-status", markup=False)
             yield Static("", id="findings")
@@ -138,6 +171,43 @@ class ResultsScreen(Screen[None]):
 
         self.app.push_screen(ChecklistScreen(self.package))
 
+    def _no_package(self) -> None:
+        self.notify(f"There is no package yet: build it first (b). It goes to {self.out}.")
+
+    def action_open_folder(self) -> None:
+        folder = self.package_folder()
+        if folder is None:
+            self._no_package()
+            return
+        self.open_in_file_manager(folder.resolve())
+
+    @work(thread=True, exclusive=True, group="open-folder")
+    def open_in_file_manager(self, folder: Path) -> None:
+        from mlperf_tui.tui.desktop import open_folder
+
+        opened, what = open_folder(folder)
+        if opened:
+            self.app.call_from_thread(self.notify, what, markup=False)
+        else:
+            message = f"{what}.\nThe package is at {folder}; c copies its path."
+            self.app.call_from_thread(
+                self.notify, message, severity="warning", timeout=10, markup=False
+            )
+
+    def action_copy_path(self) -> None:
+        folder = self.package_folder()
+        if folder is None:
+            self._no_package()
+            return
+        path = str(folder.resolve())
+        self.app.copy_to_clipboard(path)
+        self.notify(
+            f"Copied the package path: {path}\n(sent to the terminal's clipboard, OSC 52; "
+            "a terminal that ignores it copies nothing)",
+            timeout=8,
+            markup=False,
+        )
+
 
 def render_findings(findings: Sequence[Any]) -> str:
     """Findings as Rich markup, grouped by severity, each with its fix."""
@@ -148,8 +218,9 @@ def render_findings(findings: Sequence[Any]) -> str:
     for severity, items in group_findings(findings):
         lines.append(f"[{style.get(severity, 'b')}]{severity.upper()} ({len(items)})[/]")
         for f in items:
-            where = f" [dim]{escape(str(f.path))}[/dim]" if getattr(f, "path", None) else ""
-            lines.append(f"  {escape(str(f.id))}: {escape(str(f.message))}{where}")
+            lines.append(f"  {escape(str(f.id))}: {escape(str(f.message))}")
+            if getattr(f, "path", None):  # a line of its own: a long path wraps by itself
+                lines.append(f"    [dim]{escape(str(f.path))}[/dim]")
             if getattr(f, "fix", ""):
                 lines.append(f"    fix: {escape(str(f.fix))}")
     return "\n".join(lines) or "No findings."

@@ -9,14 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich import box
 from rich.syntax import Syntax
+from rich.table import Table
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Button, DataTable, DirectoryTree, Footer, Static
+from textual.widget import Widget
+from textual.widgets import Button, DirectoryTree, Footer, Static
 
 from mlperf_tui import wizard
 from mlperf_tui.errors import MlperfTuiError, ProfileError
@@ -31,6 +34,8 @@ class StepScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "next", "Next"),
         Binding("escape", "back", "Back"),
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
         Binding("ctrl+t", "calibrate", "Calibrate", show=False),
     ]
 
@@ -51,15 +56,19 @@ class StepScreen(Screen[None]):
         return tuple((q.key, q.kind, q.choices) for q in self._questions())
 
     def compose(self) -> ComposeResult:
-        index = wizard.STEP_IDS.index(self.step.id) + 1
+        applying = wizard.steps_for(self.answers)
+        index = applying.index(self.step.id) + 1 if self.step.id in applying else 1
         yield Static(
-            f"Step {index}/{len(wizard.STEPS)} · [b]{self.step.title}[/b]",
+            f"Step {index}/{len(applying)} · [b]{self.step.title}[/b]",
             classes="screen-title",
         )
         yield Static(self.step.explanation, classes="explanation")
+        infos = self.step.info(self.answers, self.ctx)
         with VerticalScroll(id="step-body"):
-            for info in self.step.info(self.answers, self.ctx):
-                yield from self._info(info)
+            with Vertical(id="infos-before", classes="infos"):
+                for info in infos:
+                    if not info.after_questions:
+                        yield from self._info(info)
             if self.step.id == "assets":
                 yield Static("", id="asset-checks")
             if self.step.id == "settings":
@@ -71,6 +80,10 @@ class StepScreen(Screen[None]):
                 field = QuestionField(question, self.answers.get(question.key))
                 field.display = question.applies(self.answers)
                 yield field
+            with Vertical(id="infos-after", classes="infos"):
+                for info in infos:
+                    if info.after_questions:
+                        yield from self._info(info)
         yield Static("", id="step-problems")
         with Horizontal(id="step-buttons"):
             yield Button("Back (esc)", id="back", disabled=self.step.id == "start")
@@ -83,19 +96,20 @@ class StepScreen(Screen[None]):
         yield Footer()
 
     def _info(self, info: wizard.Info) -> ComposeResult:
+        extra = f" info-{info.severity}" if info.severity else ""
+        yield Static(info.title, classes="info-title" + extra, markup=False)
         if info.rows:
-            yield Static(info.title, classes="info-title")
-            table: DataTable[str] = DataTable(classes="info-table", cursor_type="none")
-            table.add_columns(*info.columns)
-            table.add_rows(info.rows)
-            table.can_focus = False
-            yield table
+            # a Rich table wraps its cells to the screen's width: nothing is cut at 80 columns
+            table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+            for name in info.columns:
+                table.add_column(name, overflow="fold")
+            for row in info.rows:
+                table.add_row(*row)
+            yield Static(table, classes="info-table")
         elif self.step.id == "review" and info.title == "Profile":
-            yield Static(info.title, classes="info-title")
             yield Static(Syntax(info.text, "yaml", theme="ansi_dark"), classes="profile-yaml")
         else:
-            yield Static(f"[b]{info.title}[/b]", classes="info-title")
-            yield Static(info.text, classes="info-text", markup=False)
+            yield Static(info.text, classes="info-text" + extra, markup=False)
 
     def on_mount(self) -> None:
         fields = [f for f in self.query(QuestionField) if f.display]
@@ -109,22 +123,61 @@ class StepScreen(Screen[None]):
 
     # --- answers ------------------------------------------------------------------------------
 
-    def on_answer_changed(self, message: AnswerChanged) -> None:
+    async def on_answer_changed(self, message: AnswerChanged) -> None:
         self.answers[message.key] = message.value
         self.query_one("#step-problems", Static).update("")
         if self._question_shape() != self._shape:
-            # an answer changed what this step asks (e.g. the round changes the benchmarks)
+            # an answer changed what this step asks (e.g. the round changes the categories)
             wizard.normalise(self.step.id, self.answers, self.ctx)
-            self._shape = self._question_shape()
-            self.refresh(recompose=True)
-            return
+            if not await self._replace_changed_fields():
+                self._shape = self._question_shape()
+                self.refresh(recompose=True)
+                return
         for field in self.query(QuestionField):
             field.display = field.question.applies(self.answers)
+        if self.step.info_follows_answers:
+            await self._refresh_infos()
         if self.step.id == "assets":
             # check again once typing pauses (opening a model file is not free)
             if self._check_timer is not None:
                 self._check_timer.stop()
             self._check_timer = self.set_timer(0.5, self.check_assets_now)
+
+    async def _replace_changed_fields(self) -> bool:
+        """Replace only the questions whose choices changed, so the focused one (a filter
+        being typed in) keeps its state; False when the step asks other questions now."""
+        questions = self._questions()
+        shape = tuple((q.key, q.kind, q.choices) for q in questions)
+        if [k for k, _, _ in shape] != [k for k, _, _ in self._shape]:
+            return False
+        for question, old, new in zip(questions, self._shape, shape, strict=True):
+            if old == new:
+                continue
+            field = next(f for f in self.query(QuestionField) if f.key == question.key)
+            parent = field.parent
+            if not isinstance(parent, Widget):
+                return False
+            siblings = list(parent.children)
+            at = siblings.index(field)
+            following = siblings[at + 1] if at + 1 < len(siblings) else None
+            await field.remove()
+            replacement = QuestionField(question, self.answers.get(question.key))
+            replacement.display = question.applies(self.answers)
+            if following is not None:
+                await parent.mount(replacement, before=following)
+            else:
+                await parent.mount(replacement)
+        self._shape = shape
+        return True
+
+    async def _refresh_infos(self) -> None:
+        infos = self.step.info(self.answers, self.ctx)
+        for where, after in (("#infos-before", False), ("#infos-after", True)):
+            box = self.query_one(where, Vertical)
+            await box.remove_children()
+            widgets = [w for i in infos if i.after_questions == after for w in self._info(i)]
+            if widgets:
+                await box.mount(*widgets)
 
     def on_browse_requested(self, message: BrowseRequested) -> None:
         current = str(self.answers.get(message.key) or "")
@@ -155,8 +208,21 @@ class StepScreen(Screen[None]):
     def show_problems(self, problems: list[str]) -> None:
         self.query_one("#step-problems", Static).update("\n".join(f"✗ {p}" for p in problems))
 
+    def action_help(self) -> None:
+        """The help of the focused field (or of the step when nothing is focused)."""
+        from mlperf_tui.tui.screens.help import HelpScreen
+
+        node = self.focused
+        while node is not None and not isinstance(node, QuestionField):
+            node = node.parent  # type: ignore[assignment]
+        if isinstance(node, QuestionField):
+            q = node.question
+            self.app.push_screen(HelpScreen(q.prompt, q.help_text()))
+        else:
+            self.app.push_screen(HelpScreen(self.step.title, self.step.explanation))
+
     def action_back(self) -> None:
-        previous = wizard.previous_step(self.step.id)
+        previous = wizard.previous_step(self.step.id, self.answers)
         if previous is not None:
             self.app.call_later(self.app.show_step, previous)  # type: ignore[attr-defined]
 
@@ -176,7 +242,7 @@ class StepScreen(Screen[None]):
         if self.step.id == "review":
             self.save()
             return
-        following = wizard.next_step(self.step.id)
+        following = wizard.next_step(self.step.id, self.answers)
         if following is not None:
             self.app.call_later(self.app.show_step, following)  # type: ignore[attr-defined]
 

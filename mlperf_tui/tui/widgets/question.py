@@ -21,6 +21,7 @@ from textual.widgets import (
 from textual.widgets.selection_list import Selection
 
 from mlperf_tui.tui.messages import AnswerChanged, BrowseRequested
+from mlperf_tui.tui.widgets.search_list import SearchList
 from mlperf_tui.wizard import Kind, Question
 
 #: a choice with at most this many options is a radio set; more become a drop-down
@@ -43,7 +44,9 @@ class QuestionField(Vertical):
         q = self.question
         if q.kind != Kind.BOOL:
             yield Label(q.prompt, classes="question-prompt")
-        if q.kind == Kind.CHOICE and q.columns:
+        if q.kind == Kind.CHOICE and q.searchable:
+            yield SearchList(q, self.value)
+        elif q.kind == Kind.CHOICE and q.columns:
             table: DataTable[str] = DataTable(cursor_type="row", classes="choice-table")
             table.add_column(q.prompt, key="value")
             for name in q.columns:
@@ -75,20 +78,26 @@ class QuestionField(Vertical):
             yield Checkbox(q.prompt, value=bool(self.value))
         elif q.kind == Kind.PATH:
             with Horizontal(classes="path-row"):
-                yield Input(_text(self.value), placeholder=q.help or "path")
+                yield Input(_text(self.value), placeholder=q.placeholder or "path")
                 yield Button("Browse", classes="browse")
         else:
             input_type: Literal["integer", "number", "text"] = (
                 "integer" if q.kind == Kind.INT else "number" if q.kind == Kind.FLOAT else "text"
             )
             yield Input(
-                _text(self.value), type=input_type, placeholder="" if q.required else "blank"
+                _text(self.value),
+                type=input_type,
+                placeholder=q.placeholder or ("" if q.required else "blank"),
             )
-        if q.help and q.kind != Kind.PATH:
-            yield Static(q.help, classes="question-help")
+        if q.help:
+            yield Static(q.help, classes="question-help", markup=False)
 
     def on_mount(self) -> None:
-        if self.question.kind == Kind.CHOICE and self.question.columns:
+        if (
+            self.question.kind == Kind.CHOICE
+            and self.question.columns
+            and not self.question.searchable
+        ):
             table = self.query_one(DataTable)
             keys = [c.value for c in self.question.choices]
             if self.value in keys:

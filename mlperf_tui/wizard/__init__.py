@@ -1,0 +1,95 @@
+"""The wizard's questions, without a user interface (no Textual, no questionary here).
+
+Both front ends, the Textual wizard (``mlperf_tui.tui``) and the plain prompts
+(``mlperf_tui.plain``), walk the same :data:`STEPS`, ask the same :class:`Question` objects with
+the same defaults and allowed choices (derived from :mod:`mlperf_tui.rules`), and build the
+profile with the same :func:`build_profile`; so the saved YAML is the same whichever front end
+wrote it.
+
+The steps follow the order decisions are made (:mod:`.steps`): the round and the category,
+then the benchmark list they allow, grouped by what produces the results (:mod:`.catalog`),
+the division, the machine (:mod:`.hardware`), the scenarios, the assets (or the serving engine,
+or the logs to import), the settings and the review with its pre-flight check. The answers and
+the profile convert both ways (:mod:`.answers`); :mod:`.checks` checks them as the user goes.
+"""
+
+from __future__ import annotations
+
+from mlperf_tui.wizard.answers import (
+    LATENCY_SCENARIOS,
+    SYSTEM_PREFIX,
+    TARGET_PREFIX,
+    answers_from_profile,
+    build_profile,
+    default_answers,
+    open_profile,
+    profile_data,
+    profile_text,
+    save_answers,
+)
+from mlperf_tui.wizard.catalog import benchmark_choices, harnesses_for
+from mlperf_tui.wizard.checks import (
+    AssetCheck,
+    calibrate_targets,
+    check_assets,
+    check_step,
+    coerce,
+    next_step,
+    normalise,
+    previous_step,
+    runner_estimate,
+    runner_preflight,
+    steps_for,
+)
+from mlperf_tui.wizard.hardware import fields_to_ask
+from mlperf_tui.wizard.model import (
+    Answers,
+    Choice,
+    Info,
+    Kind,
+    Question,
+    Step,
+    WizardContext,
+)
+from mlperf_tui.wizard.steps import STEP_IDS, STEPS, step
+from mlperf_tui.wizard.text import accuracy_gate, format_seconds, implications
+
+__all__ = [
+    "LATENCY_SCENARIOS",
+    "STEPS",
+    "STEP_IDS",
+    "SYSTEM_PREFIX",
+    "TARGET_PREFIX",
+    "Answers",
+    "AssetCheck",
+    "Choice",
+    "Info",
+    "Kind",
+    "Question",
+    "Step",
+    "WizardContext",
+    "accuracy_gate",
+    "answers_from_profile",
+    "benchmark_choices",
+    "build_profile",
+    "calibrate_targets",
+    "check_assets",
+    "check_step",
+    "coerce",
+    "default_answers",
+    "fields_to_ask",
+    "format_seconds",
+    "harnesses_for",
+    "implications",
+    "next_step",
+    "normalise",
+    "open_profile",
+    "previous_step",
+    "profile_data",
+    "profile_text",
+    "runner_estimate",
+    "runner_preflight",
+    "save_answers",
+    "step",
+    "steps_for",
+]
