@@ -79,6 +79,7 @@ def _fold_not_submittable(f: _Findings, root: Path) -> None:
             where,
             "not submittable: built from synthetic assets (a generated stand-in model with "
             "random weights and/or a generated data set), so its accuracy means nothing." + detail,
-            "point the profile's assets at the real model (e.g. MLCommons resnet50_v1.onnx) and "
+            "point the profile's assets at the real model (the benchmark's reference ONNX file; "
+            "mlperf-tui rules BENCHMARK names it) and "
             "the real data set, run again and rebuild",
         )

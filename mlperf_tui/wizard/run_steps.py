@@ -261,7 +261,9 @@ def review_info(a: Mapping[str, Any], ctx: WizardContext) -> list[Info]:
         profile = build_profile(a)
     except MlperfTuiError as exc:
         return [Info("Problem", f"{exc.message}\nfix: {exc.fix}", severity="error")]
-    out = [Info("Profile", dump_profile(profile))]
+    # what the runs need first, the save question under it, the profile's YAML below that
+    yaml_block = Info("Profile", dump_profile(profile), after_questions=True)
+    out: list[Info] = []
     if profile.harness != "builtin":
         out.append(
             Info(
@@ -271,7 +273,7 @@ def review_info(a: Mapping[str, Any], ctx: WizardContext) -> list[Info]:
                 severity="warning",
             )
         )
-        return out
+        return [*out, yaml_block]
     if ctx.preflight is not None:
         try:
             blocks, _short = ctx.preflight(profile)
@@ -292,7 +294,7 @@ def review_info(a: Mapping[str, Any], ctx: WizardContext) -> list[Info]:
                     rows=tuple((run_id, format_seconds(s)) for run_id, s in plan),
                 )
             )
-    return out
+    return [*out, yaml_block]
 
 
 def review_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Question]:

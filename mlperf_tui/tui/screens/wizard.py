@@ -107,13 +107,21 @@ class StepScreen(Screen[None]):
                 table.add_row(*row)
             yield Static(table, classes="info-table")
         elif self.step.id == "review" and info.title == "Profile":
-            yield Static(Syntax(info.text, "yaml", theme="ansi_dark"), classes="profile-yaml")
+            # wrapped, not cut, at the screen's width
+            yield Static(
+                Syntax(info.text, "yaml", theme="ansi_dark", word_wrap=True),
+                classes="profile-yaml",
+            )
         else:
             yield Static(info.text, classes="info-text" + extra, markup=False)
 
     def on_mount(self) -> None:
         fields = [f for f in self.query(QuestionField) if f.display]
-        if fields:
+        if self.step.id == "review":
+            # what the runs need is read first: the body has the focus (arrows and page keys
+            # scroll it), tab reaches the save field
+            self.query_one("#step-body", VerticalScroll).focus()
+        elif fields:
             fields[0].focus()
             first = fields[0].query("DataTable, RadioSet, Select, SelectionList, Input, Checkbox")
             if first:
