@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DiskCache", "SampleStore"]
+__all__ = ["DiskCache", "SampleStore", "StoreBacked"]
 
 
 class SampleStore:
@@ -91,6 +91,35 @@ class SampleStore:
             lo, hi = int(rows[0]), int(rows[-1]) + 1  # consecutive: views, no copy
             return {name: array[lo:hi] for name, array in self._data.items()}
         return {name: array[rows] for name, array in self._data.items()}
+
+
+class StoreBacked:
+    """LoadGen's QSL side of a data set whose loaded samples live in a :class:`SampleStore`.
+
+    A subclass sets ``total_count`` and ``_store`` and fills the rows of the samples LoadGen
+    asks for in :meth:`_fill` (from its preprocessed cache)."""
+
+    total_count: int
+    _store: SampleStore
+
+    def _fill(self, indices: np.ndarray, rows: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    def load(self, indices: Sequence[int] | np.ndarray) -> None:
+        idx = np.asarray(indices, dtype=np.int64)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.total_count):
+            raise IndexError(f"sample index out of range 0..{self.total_count - 1}")
+        self._store.load(idx, self._fill)
+
+    def unload(self, indices: Sequence[int] | np.ndarray) -> None:
+        self._store.unload(np.asarray(indices, dtype=np.int64))
+
+    def batch(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+        return self._store.batch(np.asarray(indices, dtype=np.int64))
+
+    @property
+    def loaded_count(self) -> int:
+        return self._store.loaded_count
 
 
 class DiskCache:

@@ -49,7 +49,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageOps
 
-from harness.datasets import DiskCache, SampleStore
+from harness.datasets import DiskCache, SampleStore, StoreBacked
 from harness.tasks import DatasetError, ProgressCallback
 
 __all__ = [
@@ -236,7 +236,7 @@ def dataset_key(folder: Path, val_map_bytes: bytes) -> str:
     return h.hexdigest()[:20]
 
 
-class ImagenetDataset:
+class ImagenetDataset(StoreBacked):
     """ImageNet val, preprocessed once into a disk cache, loaded into one contiguous array."""
 
     def __init__(
@@ -373,22 +373,6 @@ class ImagenetDataset:
             hits = sum(pool.map(one, range(len(indices))))
         self.cache_hits += hits
         self.cache_misses += len(indices) - hits
-
-    def load(self, indices: Sequence[int] | np.ndarray) -> None:
-        idx = np.asarray(indices, dtype=np.int64)
-        if idx.size and (idx.min() < 0 or idx.max() >= self.total_count):
-            raise IndexError(f"sample index out of range 0..{self.total_count - 1}")
-        self._store.load(idx, self._fill)
-
-    def unload(self, indices: Sequence[int] | np.ndarray) -> None:
-        self._store.unload(np.asarray(indices, dtype=np.int64))
-
-    def batch(self, indices: np.ndarray) -> dict[str, np.ndarray]:
-        return self._store.batch(np.asarray(indices, dtype=np.int64))
-
-    @property
-    def loaded_count(self) -> int:
-        return self._store.loaded_count
 
     def image_path(self, index: int) -> Path:
         return self.folder / self.names[index]

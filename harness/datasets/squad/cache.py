@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.datasets import SampleStore
+from harness.datasets import SampleStore, StoreBacked
 from harness.datasets.squad.features import (
     REFERENCE,
     SQUAD_FILE,
@@ -201,7 +201,7 @@ def count_features(dataset_path: Path | str, settings: FeatureSettings = REFEREN
     )
 
 
-class SquadDataset:
+class SquadDataset(StoreBacked):
     """SQuAD features as LoadGen samples: three int64 model inputs per sample.
 
     ``inputs`` maps each role (``input_ids``, ``input_mask``, ``segment_ids``) to the model's
@@ -249,22 +249,6 @@ class SquadDataset:
     def _fill(self, indices: np.ndarray, rows: dict[str, np.ndarray]) -> None:
         for role, name, _ in self._inputs:
             rows[name][...] = getattr(self.features, role)[indices]  # int32/int8 -> the model's
-
-    def load(self, indices: Sequence[int] | np.ndarray) -> None:
-        idx = np.asarray(indices, dtype=np.int64)
-        if idx.size and (idx.min() < 0 or idx.max() >= self.total_count):
-            raise IndexError(f"sample index out of range 0..{self.total_count - 1}")
-        self._store.load(idx, self._fill)
-
-    def unload(self, indices: Sequence[int] | np.ndarray) -> None:
-        self._store.unload(np.asarray(indices, dtype=np.int64))
-
-    def batch(self, indices: np.ndarray) -> dict[str, np.ndarray]:
-        return self._store.batch(np.asarray(indices, dtype=np.int64))
-
-    @property
-    def loaded_count(self) -> int:
-        return self._store.loaded_count
 
     def preprocess(
         self,

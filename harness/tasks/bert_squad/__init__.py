@@ -21,10 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from harness.accuracy_log import write_text_atomic
 from harness.backends import Backend, TensorInfo
 from harness.datasets.squad import REFERENCE, SquadDataset
 from harness.tasks import Binding, Feeds, ModelBindingError, StepCallback
-from harness.tasks.bert_squad.accuracy import score_accuracy_log, write_text_atomic
+from harness.tasks.bert_squad.accuracy import score_accuracy_log
 
 __all__ = ["INPUT_NAMES", "TASK", "BertSquad"]
 

@@ -32,17 +32,16 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import os
 import re
 import string
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from harness.accuracy_log import read_responses, write_text_atomic
 from harness.datasets.squad import (
     REFERENCE,
     Features,
@@ -74,15 +73,7 @@ __all__ = [
 N_BEST = 20
 MAX_ANSWER_LENGTH = 30
 #: --output_dtype choices (the reference's dtype_map)
-DTYPES = {
-    "int8": np.int8,
-    "int16": np.int16,
-    "int32": np.int32,
-    "int64": np.int64,
-    "float16": np.float16,
-    "float32": np.float32,
-    "float64": np.float64,
-}
+DTYPES = ("int8", "int16", "int32", "int64", "float16", "float32", "float64")
 #: logits of positions a short response lacks (the reference pads with this)
 _PAD_LOGIT = -10000.0
 
@@ -164,45 +155,9 @@ def read_logits(
     transposed: bool = False,
 ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """qsl_idx -> (start logits, end logits) as float64 [seq_length], from the log."""
-    try:
-        raw = accuracy_log.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise AccuracyError(
-            f"no accuracy log at {accuracy_log}",
-            "run the benchmark in accuracy mode first; LoadGen writes mlperf_log_accuracy.json",
-        ) from None
-    if not raw.strip():
-        raise AccuracyError(
-            f"{accuracy_log} is empty",
-            "the run did not finish writing its logs; run accuracy mode again",
-        )
-    try:
-        entries = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise AccuracyError(
-            f"{accuracy_log} is truncated or not JSON (line {exc.lineno}: {exc.msg})",
-            "the run was interrupted while LoadGen wrote it; run accuracy mode again",
-        ) from None
-    if not isinstance(entries, list):
-        raise AccuracyError(
-            f"{accuracy_log} is not a JSON list", "pass LoadGen's mlperf_log_accuracy.json"
-        )
-    if not entries:
-        raise AccuracyError(
-            f"{accuracy_log} holds no results",
-            "it comes from a performance run; score the log of an accuracy-mode run",
-        )
-    np_dtype = DTYPES[dtype]
     out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for n, entry in enumerate(entries):
-        try:
-            idx = int(entry["qsl_idx"])
-            data = np.frombuffer(bytes.fromhex(entry["data"]), np_dtype)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise AccuracyError(
-                f"{accuracy_log}: entry {n} is malformed ({exc})",
-                "pass LoadGen's mlperf_log_accuracy.json unmodified",
-            ) from None
+    for response in read_responses(accuracy_log, dtype):
+        n, idx, data = response.n, response.qsl_idx, response.data
         if not 0 <= idx < total:
             raise AccuracyError(
                 f"{accuracy_log}: qsl_idx {idx} is outside the data set's {total} features",
@@ -366,18 +321,6 @@ def score_accuracy_log(
         features=features.count,
         predictions=predictions,
     )
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from harness.accuracy_log import write_text_atomic
 from harness.backends import Backend, TensorInfo
 from harness.datasets.imagenet import (
     FAMILIES,
@@ -32,7 +33,7 @@ from harness.datasets.imagenet import (
     ImagePreprocessing,
 )
 from harness.tasks import Binding, Feeds, ModelBindingError, StepCallback, random_feeds
-from harness.tasks.imagenet_classification.accuracy import score_accuracy_log, write_text_atomic
+from harness.tasks.imagenet_classification.accuracy import score_accuracy_log
 
 __all__ = ["TASK", "ImagenetClassification"]
 

@@ -11,34 +11,19 @@ vision/classification_and_detection/tools/accuracy-imagenet.py, plus writing the
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from harness.accuracy_log import read_responses, write_text_atomic
 from harness.datasets.imagenet import read_val_map
 from harness.tasks import AccuracyError, DatasetError, TaskError
 
-__all__ = ["main", "score_accuracy_log", "write_text_atomic"]
+__all__ = ["main", "score_accuracy_log"]
 
-_RESPONSE_DTYPES = {"float32": np.float32, "int32": np.int32, "int64": np.int64}
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+#: the dtypes accuracy-imagenet.py accepts
+_RESPONSE_DTYPES = ("float32", "int32", "int64")
 
 
 def score_accuracy_log(
@@ -53,47 +38,13 @@ def score_accuracy_log(
         _, labels = read_val_map(val_map)
     except DatasetError as exc:
         raise AccuracyError(exc.message, exc.fix) from None
-    try:
-        raw = accuracy_log.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise AccuracyError(
-            f"no accuracy log at {accuracy_log}",
-            "run the benchmark in accuracy mode first; LoadGen writes mlperf_log_accuracy.json",
-        ) from None
-    if not raw.strip():
-        raise AccuracyError(
-            f"{accuracy_log} is empty",
-            "the run did not finish writing its logs; run accuracy mode again",
-        )
-    try:
-        entries = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise AccuracyError(
-            f"{accuracy_log} is truncated or not JSON (line {exc.lineno}: {exc.msg})",
-            "the run was interrupted while LoadGen wrote it; run accuracy mode again",
-        ) from None
-    if not isinstance(entries, list):
-        raise AccuracyError(
-            f"{accuracy_log} is not a JSON list", "pass LoadGen's mlperf_log_accuracy.json"
-        )
-    if not entries:
-        raise AccuracyError(
-            f"{accuracy_log} holds no results",
-            "it comes from a performance run; score the log of an accuracy-mode run",
-        )
-    np_dtype = _RESPONSE_DTYPES[dtype]
     seen: set[int] = set()
     good = 0
+    logged = 0
     mistakes: list[str] = []
-    for n, entry in enumerate(entries):
-        try:
-            idx = int(entry["qsl_idx"])
-            data = np.frombuffer(bytes.fromhex(entry["data"]), np_dtype)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise AccuracyError(
-                f"{accuracy_log}: entry {n} is malformed ({exc})",
-                "pass LoadGen's mlperf_log_accuracy.json unmodified",
-            ) from None
+    for response in read_responses(accuracy_log, dtype):
+        logged += 1
+        n, idx, data = response.n, response.qsl_idx, response.data
         if idx in seen:
             continue
         if not 0 <= idx < labels.size:
@@ -119,7 +70,7 @@ def score_accuracy_log(
         "accuracy": round(accuracy, 3),
         "good": good,
         "total": total,
-        "dupes": len(entries) - total,
+        "dupes": logged - total,
         "line": line,
         "mistakes": mistakes,
     }

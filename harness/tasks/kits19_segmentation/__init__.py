@@ -26,10 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from harness.accuracy_log import write_text_atomic
 from harness.backends import Backend, TensorInfo
 from harness.datasets.kits19 import OVERLAP, PREPROCESSING_ID, ROI_SHAPE, Kits19Dataset
 from harness.tasks import Binding, Feeds, ModelBindingError, StepCallback
-from harness.tasks.kits19_segmentation.accuracy import score_accuracy_log, write_text_atomic
+from harness.tasks.kits19_segmentation.accuracy import score_accuracy_log
 from harness.tasks.kits19_segmentation.sliding_window import (
     CaseAccumulator,
     gaussian_kernel,

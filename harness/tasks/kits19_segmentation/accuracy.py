@@ -29,48 +29,23 @@ case and the mean) and ``<case>/prediction.nii.gz``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from harness.accuracy_log import DTYPES, read_responses, write_text_atomic
 from harness.tasks import AccuracyError, DatasetError, TaskError
 
-__all__ = ["dice_scores", "main", "read_accuracy_entries", "score_accuracy_log"]
+__all__ = ["dice_scores", "main", "score_accuracy_log"]
 
-#: accuracy_kits.py dtype_map
-DTYPES = {
-    "int8": np.int8,
-    "int16": np.int16,
-    "int32": np.int32,
-    "int64": np.int64,
-    "uint8": np.uint8,
-    "float16": np.float16,
-    "float32": np.float32,
-    "float64": np.float64,
-}
 #: accuracy_kits.get_dice_score: the numerator's and denominator's smoothing
 SMOOTH_NR = 1e-6
 SMOOTH_DR = 1e-6
 #: background, kidney, tumour
 CLASSES = 3
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def dice_scores(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -93,73 +68,6 @@ def dice_scores(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
     return out
 
 
-def read_accuracy_entries(path: Path) -> Iterator[dict[str, Any]]:
-    """The entries of an mlperf_log_accuracy.json, one at a time.
-
-    LoadGen writes one entry per line; a file laid out otherwise is read whole."""
-    if not path.is_file():
-        raise AccuracyError(
-            f"no accuracy log at {path}",
-            "run the benchmark in accuracy mode first; LoadGen writes mlperf_log_accuracy.json",
-        )
-    with open(path, encoding="utf-8") as fh:
-        first = fh.read(1)
-        while first and first.isspace():
-            first = fh.read(1)
-        if not first:
-            raise AccuracyError(
-                f"{path} is empty", "the run did not finish writing its logs; run it again"
-            )
-        if first != "[":
-            raise AccuracyError(
-                f"{path} is not a JSON list", "pass LoadGen's mlperf_log_accuracy.json"
-            )
-        closed = False
-        for lineno, raw in enumerate(fh, start=1):
-            line = raw.strip()
-            if not line:
-                continue
-            if line == "]":
-                closed = True
-                break
-            if line.startswith("]"):
-                closed = True
-                break
-            text = line[:-1] if line.endswith(",") else line
-            if text.endswith("]"):  # the last entry and the closing bracket on one line
-                text, closed = text[:-1].rstrip().rstrip(","), True
-            try:
-                entry = json.loads(text)
-            except json.JSONDecodeError:
-                yield from _read_whole(path)
-                return
-            if not isinstance(entry, dict):
-                raise AccuracyError(
-                    f"{path}: line {lineno + 1} is not an entry", "pass LoadGen's log unmodified"
-                )
-            yield entry
-            if closed:
-                break
-        if not closed:
-            raise AccuracyError(
-                f"{path} is truncated (no closing bracket)",
-                "the run was interrupted while LoadGen wrote it; run accuracy mode again",
-            )
-
-
-def _read_whole(path: Path) -> Iterator[dict[str, Any]]:
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise AccuracyError(
-            f"{path} is truncated or not JSON (line {exc.lineno}: {exc.msg})",
-            "the run was interrupted while LoadGen wrote it; run accuracy mode again",
-        ) from None
-    if not isinstance(entries, list):
-        raise AccuracyError(f"{path} is not a JSON list", "pass LoadGen's mlperf_log_accuracy.json")
-    yield from entries
-
-
 def score_accuracy_log(
     accuracy_log: Path,
     dataset_path: Path,
@@ -174,19 +82,12 @@ def score_accuracy_log(
         folder = open_folder(dataset_path)
     except DatasetError as exc:
         raise AccuracyError(exc.message, exc.fix) from None
-    np_dtype = DTYPES[dtype]
     scores: dict[int, tuple[str, float, float, float]] = {}
     seen: set[int] = set()
-    n = -1
-    for n, entry in enumerate(read_accuracy_entries(accuracy_log)):
-        try:
-            idx = int(entry["qsl_idx"])
-            data = np.frombuffer(bytes.fromhex(entry["data"]), np_dtype)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise AccuracyError(
-                f"{accuracy_log}: entry {n} is malformed ({exc})",
-                "pass LoadGen's mlperf_log_accuracy.json unmodified",
-            ) from None
+    logged = 0
+    for response in read_responses(accuracy_log, dtype):
+        logged += 1
+        idx, data = response.qsl_idx, response.data
         if idx in seen:
             continue
         if not 0 <= idx < len(folder.cases):
@@ -224,11 +125,6 @@ def score_accuracy_log(
                 prediction,
                 folder.reshaped_affine(idx) if folder.layout == "preprocessed" else affine,
             )
-    if not scores:
-        raise AccuracyError(
-            f"{accuracy_log} holds no results",
-            "it comes from a performance run; score the log of an accuracy-mode run",
-        )
     rows = [scores[i] for i in sorted(scores)]  # the data set's case order, as the reference
     table = np.array([[r[1], r[2], r[3]] for r in rows], dtype=np.float64)
     # DataFrame.fillna(0).mean(): NaN counted as 0, the column sum over the case count
@@ -247,7 +143,7 @@ def score_accuracy_log(
         "tumor_exact": tumor,
         "cases": len(rows),
         "per_case": rows,
-        "dupes": n + 1 - len(rows),
+        "dupes": logged - len(rows),
         "line": line,
     }
 
