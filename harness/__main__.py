@@ -11,6 +11,11 @@ prints one JSON line ``{"throughput": ..., "latency_s": ..., "batch_size": ...}`
 
 One LoadGen test per process: LoadGen keeps global state, and a second ``FromConfig`` in one
 process spoils the run's log ("Multiple conf files are used").
+
+A RUN.json with an ``endpoint`` block runs an LLM benchmark against a serving engine instead of
+a model file (harness.endpoint): no runtime is loaded, the engine is probed before LoadGen
+starts, and the ``progress``, ``result`` and ``error`` events carry an ``endpoint`` object
+(requests in flight, failures by kind, tokens per second, TTFT/TPOT; see harness.endpoint).
 """
 
 from __future__ import annotations
@@ -24,17 +29,41 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from harness.config import PARENT_PID_ENV, RunConfig, load_run_config
 from harness.errors import ExitCode, HarnessError, ModelMismatchError
 from harness.events import EventWriter
 
+if TYPE_CHECKING:
+    from harness.endpoint.run import EndpointRun
+    from harness.endpoint.sut import EndpointSUT
+    from harness.sut import BaseSUT
+
 #: seconds LoadGen gets to wind down after a cancel or a failure before the process gives up
 DRAIN_TIMEOUT_S = 60.0
 _LOADGEN_MODES = {"performance": "PerformanceOnly", "accuracy": "AccuracyOnly"}
+
+
+class RunEventWriter(EventWriter):
+    """The run's event writer: adds the ``endpoint`` object of an endpoint run to its
+    ``progress``, ``result`` and ``error`` events (see harness.endpoint)."""
+
+    _EXTENDED = ("progress", "result", "error")
+
+    def __init__(self, stream: IO[str], start_ns: int | None = None) -> None:
+        super().__init__(stream, start_ns)
+        self.endpoint_fields: Callable[[str], dict[str, Any] | None] | None = None
+
+    def emit(self, event: str, **fields: Any) -> dict[str, Any]:
+        if self.endpoint_fields is not None and event in self._EXTENDED:
+            extra = self.endpoint_fields(event)
+            if extra is not None:
+                fields.setdefault("endpoint", extra)
+        return super().emit(event, **fields)
 
 
 class ProgressReporter(threading.Thread):
@@ -106,7 +135,19 @@ def build_test_settings(lg: Any, config: RunConfig) -> Any:
         # it is the larger of 2 s of queries and LoadGen's own former bound (5x target latency).
         latency_s = settings.server_target_latency_ns / 1e9
         bound = settings.server_target_qps * max(2.0, 5 * latency_s)
-        settings.server_max_async_queries = math.ceil(bound) + config.backend.batch_size
+        extra = config.backend.batch_size
+        if config.endpoint is not None:
+            # an LLM query lasts its first token plus one token time per output token: the
+            # longest a query may take and still meet the TTFT/TPOT bounds (never above the
+            # request timeout), or 5x the target latency of a benchmark without token bounds
+            longest_s = max(
+                5 * latency_s,
+                (settings.ttft_latency + settings.tpot_latency * config.endpoint.max_tokens) / 1e9,
+            )
+            longest_s = min(config.endpoint.timeout_s, longest_s)
+            bound = settings.server_target_qps * max(2.0, longest_s)
+            extra = config.endpoint.max_concurrency
+        settings.server_max_async_queries = math.ceil(bound) + extra
     return settings
 
 
@@ -128,6 +169,8 @@ def load_model(config: RunConfig) -> tuple[Any, Any, Any]:
         task = get_task(config.task)
     except TaskError as e:
         raise HarnessError(e.message, e.fix) from e
+    if config.model_path is None:
+        raise HarnessError("model_path is null", "set model_path to the model file")
     backend = load_backend(config.backend.name, config.model_path, config.backend)
     try:
         binding = task.bind(backend.inputs, backend.outputs, config.task_options)
@@ -151,7 +194,17 @@ def run(config: RunConfig, writer: EventWriter) -> int:
             f"cannot create the output folder {out_dir}: {e.strerror}", "choose a writable folder"
         ) from e
 
-    writer.phase("loading_model", f"Loading {config.model_path.name}")
+    if config.endpoint is not None:
+        from harness.endpoint.run import EndpointRun
+
+        endpoint = EndpointRun(config, writer)  # the prompts, then the engine probed
+        print(f"harness: {endpoint.description}", file=sys.stderr)
+        if isinstance(writer, RunEventWriter):
+            writer.endpoint_fields = endpoint.event_fields
+        return _run_loadgen(config, writer, endpoint.prompts, None, None, None, endpoint)
+
+    model_name = config.model_path.name if config.model_path is not None else "the model"
+    writer.phase("loading_model", f"Loading {model_name}")
     task, backend, binding = load_model(config)
     print(f"harness: {backend.description}; {binding.describe()}", file=sys.stderr)
 
@@ -173,7 +226,22 @@ def run(config: RunConfig, writer: EventWriter) -> int:
             dataset.preprocess(None, progress)
     except TaskError as e:
         raise HarnessError(e.message, e.fix) from e
+    return _run_loadgen(config, writer, dataset, task, backend, binding, None)
 
+
+def _run_loadgen(
+    config: RunConfig,
+    writer: EventWriter,
+    dataset: Any,
+    task: Any,
+    backend: Any,
+    binding: Any,
+    endpoint: EndpointRun | None,
+) -> int:
+    """LoadGen's test over the opened data set, with the built-in SUT or the endpoint's."""
+    from harness.tasks import TaskError
+
+    out_dir = config.output_dir
     import mlperf_loadgen as lg
 
     from harness.qsl import QuerySampleLibrary
@@ -192,17 +260,21 @@ def run(config: RunConfig, writer: EventWriter) -> int:
         dataset,
         on_load=lambda n: writer.phase("loading_dataset", f"Loading {n} samples into memory"),
     )
-    sut = make_sut(
-        config.scenario,
-        backend,
-        task,
-        binding,
-        dataset,
-        state,
-        config.backend.batch_size,
-        log_responses=config.mode == "accuracy" or config.audit_config is not None,
-        server_max_wait_ms=config.server_max_wait_ms,
-    )
+    sut: BaseSUT | EndpointSUT
+    if endpoint is not None:
+        sut = endpoint.make_sut(settings, state)
+    else:
+        sut = make_sut(
+            config.scenario,
+            backend,
+            task,
+            binding,
+            dataset,
+            state,
+            config.backend.batch_size,
+            log_responses=config.mode == "accuracy" or config.audit_config is not None,
+            server_max_wait_ms=config.server_max_wait_ms,
+        )
     sut_handle = sut.construct()
     qsl_handle = qsl.construct()
     no_audit_dir = tempfile.mkdtemp(prefix="harness-no-audit-")
@@ -280,22 +352,35 @@ def run(config: RunConfig, writer: EventWriter) -> int:
     if state.stop_reason == "cancelled":
         writer.result("cancelled", "cancelled by SIGINT", str(out_dir), figures, None)
         return ExitCode.CANCELLED
+    failed_requests = endpoint.failure() if endpoint is not None else None
+    if failed_requests is not None:
+        writer.result("failed", failed_requests, str(out_dir), figures, None)
+        return ExitCode.RUN_FAILED
 
     accuracy = None
     if config.mode == "accuracy":
         writer.phase("accuracy", "Scoring mlperf_log_accuracy.json")
         try:
-            scored = task.write_accuracy(
-                out_dir / "mlperf_log_accuracy.json", config.dataset_path, out_dir / "accuracy.txt"
-            )
+            if endpoint is not None:
+                scored = endpoint.write_accuracy(
+                    out_dir / "mlperf_log_accuracy.json", out_dir / "accuracy.txt"
+                )
+            else:
+                scored = task.write_accuracy(
+                    out_dir / "mlperf_log_accuracy.json",
+                    config.dataset_path,
+                    out_dir / "accuracy.txt",
+                )
         except TaskError as e:
             writer.result("failed", f"accuracy: {e.message}", str(out_dir), figures, None)
             return ExitCode.RUN_FAILED
         accuracy = {
-            "metric": scored.get("metric", task.accuracy_metric),
+            "metric": scored.get("metric") or task.accuracy_metric,
             "value": scored["value"],
             "path": str(scored.get("path", out_dir / "accuracy.txt")),
         }
+        if "values" in scored:
+            accuracy["values"] = scored["values"]
     valid = figures.get("result_validity") if figures else None
     message = "run finished" + (f": {valid}" if valid else "")
     writer.result("ok", message, str(out_dir), figures, accuracy)
@@ -371,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "calibrate":
         return _calibrate_main(args)
 
-    writer = EventWriter(_redirect_stdout(), start_ns)
+    writer = RunEventWriter(_redirect_stdout(), start_ns)
     config: RunConfig | None = None
     try:
         cancel_when_parent_dies()

@@ -32,7 +32,7 @@ import numpy as np
 
 from harness.tasks import AccuracyError
 
-__all__ = ["DTYPES", "Response", "read_responses", "write_text_atomic"]
+__all__ = ["DTYPES", "Response", "read_entries", "read_responses", "write_text_atomic"]
 
 #: the response dtypes the reference accuracy scripts accept (their dtype maps)
 DTYPES: dict[str, type[np.generic]] = {
@@ -64,11 +64,11 @@ def read_responses(path: Path, dtype: str) -> Iterator[Response]:
     log, and for one that holds no entries (a performance run's)."""
     np_dtype = DTYPES[dtype]
     count = 0
-    for n, entry in enumerate(_entries(path)):
+    for n, entry in enumerate(read_entries(path)):
         try:
             idx = int(entry["qsl_idx"])
             data = np.frombuffer(bytes.fromhex(entry["data"]), np_dtype)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise AccuracyError(
                 f"{path}: entry {n} is malformed ({exc})",
                 "pass LoadGen's mlperf_log_accuracy.json unmodified",
@@ -82,7 +82,25 @@ def read_responses(path: Path, dtype: str) -> Iterator[Response]:
         )
 
 
-def _entries(path: Path) -> Iterator[dict[str, Any]]:
+def read_entries(path: Path) -> Iterator[dict[str, Any]]:
+    """The log's entries as LoadGen wrote them (``seq_id``, ``qsl_idx``, ``data``, and with
+    token latencies ``token_data`` and ``token_count``), one at a time; AccuracyError with the
+    fix for a missing, empty, truncated or malformed log."""
+    try:
+        yield from _entries_of_text(path)
+    except UnicodeDecodeError:
+        raise AccuracyError(
+            f"{path} is not text (it holds bytes that are not UTF-8)",
+            "pass LoadGen's mlperf_log_accuracy.json unmodified",
+        ) from None
+    except RecursionError:
+        raise AccuracyError(
+            f"{path} nests too deeply to be LoadGen's accuracy log",
+            "pass LoadGen's mlperf_log_accuracy.json unmodified",
+        ) from None
+
+
+def _entries_of_text(path: Path) -> Iterator[dict[str, Any]]:
     if not path.is_file():
         raise AccuracyError(
             f"no accuracy log at {path}",

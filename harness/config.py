@@ -24,10 +24,33 @@ Example::
     }
 
 Every key is required except ``audit_config``, ``dataset_count``, ``task_options``,
-``server_max_wait_ms`` and ``progress_interval_s``. Unknown keys are rejected (with a
-did-you-mean), so a typo never runs silently with a default. ``task`` is a built-in task name
+``server_max_wait_ms``, ``progress_interval_s`` and ``endpoint``. Unknown keys are rejected
+(with a did-you-mean), so a typo never runs silently with a default. ``task`` is a built-in task name
 or ``"package.module:ATTRIBUTE"``; ``task_options`` are the task's own (see its module), a JSON
 object of strings, numbers and booleans.
+
+An LLM run against a serving engine (harness.endpoint) has an ``endpoint`` block instead of a
+model file: ``model_path`` is then null and ``backend`` may be left out (no runtime is loaded);
+``dataset_path`` is the prompt data set (file or folder) and ``task`` names the accuracy
+script (``"llm_summarization"``)::
+
+      "model_path": null,
+      "endpoint": {
+        "base_url": "http://127.0.0.1:8000/v1",
+        "model": "llama2-70b",
+        "api_key_env": null,
+        "timeout_s": 600.0,
+        "max_concurrency": 256,
+        "max_tokens": 1024,
+        "dataset_format": "open-orca",
+        "prompt_format": "token_ids",
+        "tokenizer_dir": "/abs/Llama-2-70b-chat-hf",
+        "extra_body": {}
+      }
+
+Only ``base_url``, ``model`` and ``dataset_format`` are required in it (see
+:class:`EndpointOptions` for the rest). The API key itself is never in RUN.json: the harness
+reads it from the environment variable ``api_key_env`` names.
 
 :class:`RunConfig` is the only reader and writer of RUN.json: :func:`load_run_config` and
 :meth:`RunConfig.write`.
@@ -49,6 +72,11 @@ SCHEMA_VERSION = 1
 SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline")
 MODES = ("performance", "accuracy")
 BACKENDS = ("onnxruntime",)
+#: the prompt data set formats of harness.datasets.llm (kept here so that reading RUN.json
+#: imports no data set code)
+DATASET_FORMATS = ("open-orca", "cnn-dailymail-llama3", "cnn-dailymail-gptj")
+#: how the endpoint SUT sends a prompt: its token ids (a list of ints) or its text
+PROMPT_FORMATS = ("token_ids", "text")
 
 _TOP_KEYS = {
     "schema_version",
@@ -68,6 +96,7 @@ _TOP_KEYS = {
     "user_conf",
     "output_dir",
     "progress_interval_s",
+    "endpoint",
 }
 _OPTIONAL_KEYS = {
     "audit_config",
@@ -75,8 +104,25 @@ _OPTIONAL_KEYS = {
     "task_options",
     "server_max_wait_ms",
     "progress_interval_s",
+    "endpoint",
 }
+#: also optional in a run with an endpoint block (no model file, no runtime)
+_ENDPOINT_OPTIONAL_KEYS = {"model_path", "backend"}
 _BACKEND_KEYS = {"name", "execution_provider", "intra_op_threads", "batch_size"}
+_ENDPOINT_KEYS = {
+    "base_url",
+    "model",
+    "api_key_env",
+    "timeout_s",
+    "max_concurrency",
+    "max_tokens",
+    "dataset_format",
+    "prompt_format",
+    "tokenizer_dir",
+    "extra_body",
+}
+#: request fields the SUT sets itself; extra_body may not replace them
+ENDPOINT_RESERVED_FIELDS = ("model", "prompt", "stream", "max_tokens")
 
 
 #: a parent that starts the harness (mlperf-tui's runner) puts its pid in this environment
@@ -98,6 +144,59 @@ class BackendOptions:
 
 
 @dataclass(frozen=True)
+class EndpointOptions:
+    """An OpenAI-compatible completions endpoint the endpoint SUT sends every sample to."""
+
+    #: the API root, up to and including ``/v1`` (the SUT adds ``/completions``, ``/models``)
+    base_url: str
+    #: the model name the engine serves (one of ``GET {base_url}/models``)
+    model: str
+    #: the prompt data set's format (harness.datasets.llm): open-orca, cnn-dailymail-llama3,
+    #: cnn-dailymail-gptj
+    dataset_format: str
+    #: the environment variable holding the API key (sent as ``Authorization: Bearer``);
+    #: None: no key. The key itself never appears in RUN.json, a log or an event
+    api_key_env: str | None = None
+    #: seconds one request may take from sending to its last token; slower ones fail as timeouts
+    timeout_s: float = 600.0
+    #: requests in flight at once at most (the rest wait in the SUT's queue)
+    max_concurrency: int = 256
+    #: ``max_tokens`` of each request: the reference's max_new_tokens (llama2-70b 1024,
+    #: llama3.1-8b and gpt-j 128)
+    max_tokens: int = 1024
+    #: send the prompt's token ids (a list of ints) or its text
+    prompt_format: str = "token_ids"
+    #: the model's folder with tokenizer.json: gpt-j's prompts are tokenised with it, and the
+    #: text an engine streams without token ids is tokenised back with it
+    tokenizer_dir: Path | None = None
+    #: more request fields, sent as they are (``ignore_eos``, ``min_tokens``, vLLM's
+    #: ``return_tokens_as_token_ids`` with ``logprobs``, a ``temperature`` other than 0)
+    extra_body: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def completions_url(self) -> str:
+        return f"{self.base_url}/completions"
+
+    @property
+    def models_url(self) -> str:
+        return f"{self.base_url}/models"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "model": self.model,
+            "api_key_env": self.api_key_env,
+            "timeout_s": self.timeout_s,
+            "max_concurrency": self.max_concurrency,
+            "max_tokens": self.max_tokens,
+            "dataset_format": self.dataset_format,
+            "prompt_format": self.prompt_format,
+            "tokenizer_dir": None if self.tokenizer_dir is None else str(self.tokenizer_dir),
+            "extra_body": dict(self.extra_body),
+        }
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """One LoadGen test, as read from RUN.json (see the module docstring)."""
 
@@ -106,7 +205,8 @@ class RunConfig:
     task: str
     scenario: str
     mode: str
-    model_path: Path
+    #: the model file; None in an endpoint run (the engine holds the model)
+    model_path: Path | None
     dataset_path: Path
     cache_dir: Path
     user_conf: Path
@@ -117,6 +217,8 @@ class RunConfig:
     task_options: Mapping[str, Any] = field(default_factory=dict)
     server_max_wait_ms: float = 2.0
     progress_interval_s: float = 0.25
+    #: the serving engine an endpoint run sends its samples to; None: a built-in runtime run
+    endpoint: EndpointOptions | None = None
 
     def write(self, path: Path | str) -> Path:
         """Write this config as RUN.json (atomically: a reader never sees half a file)."""
@@ -132,7 +234,7 @@ class RunConfig:
         def s(p: Path | None) -> str | None:
             return None if p is None else str(p)
 
-        return {
+        data: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "benchmark": self.benchmark,
             "loadgen_model": self.loadgen_model,
@@ -141,7 +243,7 @@ class RunConfig:
             "scenario": self.scenario,
             "mode": self.mode,
             "audit_config": s(self.audit_config),
-            "model_path": str(self.model_path),
+            "model_path": s(self.model_path),
             "dataset_path": str(self.dataset_path),
             "dataset_count": self.dataset_count,
             "cache_dir": str(self.cache_dir),
@@ -156,6 +258,9 @@ class RunConfig:
             "output_dir": str(self.output_dir),
             "progress_interval_s": self.progress_interval_s,
         }
+        if self.endpoint is not None:
+            data["endpoint"] = self.endpoint.to_dict()
+        return data
 
 
 def _unknown_key_error(where: str, key: str, allowed: set[str]) -> ConfigError:
@@ -198,7 +303,7 @@ def _number(where: str, value: Any, minimum: float, strict: bool = False) -> flo
 
 
 def _path(where: str, value: Any, kind: str) -> Path:
-    """An absolute path; kind: "file" / "dir" must exist, "any" need not."""
+    """An absolute path; kind: "file" / "dir" / "exists" (either) must exist, "any" need not."""
     text = _string(where, value)
     path = Path(text).expanduser()
     if not path.is_absolute():
@@ -210,7 +315,79 @@ def _path(where: str, value: Any, kind: str) -> Path:
         raise ConfigError(f"{where}: no such file {text}", f"check {where} in RUN.json")
     if kind == "dir" and not path.is_dir():
         raise ConfigError(f"{where}: no such folder {text}", f"check {where} in RUN.json")
+    if kind == "exists" and not path.exists():
+        raise ConfigError(f"{where}: no such file or folder {text}", f"check {where} in RUN.json")
     return path
+
+
+def _json_value(value: Any) -> bool:
+    """A plain JSON value (what extra_body may hold): no NaN, no objects of other types."""
+    if value is None or isinstance(value, str | bool | int):
+        return True
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if isinstance(value, list):
+        return all(_json_value(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_value(v) for k, v in value.items())
+    return False
+
+
+def _base_url(value: Any) -> str:
+    text = _string("endpoint.base_url", value).strip().rstrip("/")
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme not in ("http", "https") or not rest or "/completions" in rest:
+        raise ConfigError(
+            f"endpoint.base_url is {value!r}",
+            "give the API root with its scheme, e.g. http://127.0.0.1:8000/v1 "
+            "(the harness adds /completions and /models)",
+        )
+    return text
+
+
+def parse_endpoint(data: Any) -> EndpointOptions:
+    """The ``endpoint`` block; ConfigError naming the key that is wrong."""
+    if not isinstance(data, dict):
+        raise ConfigError("endpoint is not an object", 'write "endpoint": {"base_url": ...}')
+    for key in data:
+        if key not in _ENDPOINT_KEYS:
+            raise _unknown_key_error("endpoint", key, _ENDPOINT_KEYS)
+    missing = [k for k in ("base_url", "model", "dataset_format") if k not in data]
+    if missing:
+        raise ConfigError(
+            f"endpoint: missing {', '.join(missing)}", "add the missing keys to the endpoint block"
+        )
+    key_env = data.get("api_key_env")
+    tokenizer = data.get("tokenizer_dir")
+    extra = data.get("extra_body", {})
+    if not isinstance(extra, dict) or not _json_value(extra):
+        raise ConfigError(
+            f"endpoint.extra_body is {extra!r}",
+            'write it as a JSON object of request fields, e.g. {"ignore_eos": false}',
+        )
+    reserved = sorted(set(extra) & set(ENDPOINT_RESERVED_FIELDS))
+    if reserved:
+        raise ConfigError(
+            f"endpoint.extra_body sets {', '.join(reserved)}, which the harness sets itself",
+            "remove them: the model is endpoint.model, the prompt comes from the data set, "
+            "streaming is always on and max_tokens is endpoint.max_tokens",
+        )
+    return EndpointOptions(
+        base_url=_base_url(data["base_url"]),
+        model=_string("endpoint.model", data["model"]),
+        dataset_format=_choice("endpoint.dataset_format", data["dataset_format"], DATASET_FORMATS),
+        api_key_env=None if key_env is None else _string("endpoint.api_key_env", key_env),
+        timeout_s=_number("endpoint.timeout_s", data.get("timeout_s", 600.0), 0.0, strict=True),
+        max_concurrency=_int("endpoint.max_concurrency", data.get("max_concurrency", 256), 1),
+        max_tokens=_int("endpoint.max_tokens", data.get("max_tokens", 1024), 1),
+        prompt_format=_choice(
+            "endpoint.prompt_format", data.get("prompt_format", "token_ids"), PROMPT_FORMATS
+        ),
+        tokenizer_dir=None
+        if tokenizer is None
+        else _path("endpoint.tokenizer_dir", tokenizer, "any"),
+        extra_body=extra,
+    )
 
 
 def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
@@ -220,7 +397,9 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
     for key in data:
         if key not in _TOP_KEYS:
             raise _unknown_key_error(source, key, _TOP_KEYS)
-    missing = sorted(_TOP_KEYS - _OPTIONAL_KEYS - set(data))
+    endpoint = None if data.get("endpoint") is None else parse_endpoint(data["endpoint"])
+    optional = _OPTIONAL_KEYS | (_ENDPOINT_OPTIONAL_KEYS if endpoint is not None else set())
+    missing = sorted(_TOP_KEYS - optional - set(data))
     if missing:
         raise ConfigError(f"{source}: missing {', '.join(missing)}", "add the missing keys")
     if data["schema_version"] != SCHEMA_VERSION:
@@ -229,7 +408,7 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
             f"this harness reads schema_version {SCHEMA_VERSION}; regenerate RUN.json",
         )
 
-    backend_data = data["backend"]
+    backend_data = data.get("backend", {"name": "onnxruntime"})
     if not isinstance(backend_data, dict):
         raise ConfigError("backend is not an object", 'write "backend": {"name": ...}')
     for key in backend_data:
@@ -251,6 +430,11 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
 
     audit = data.get("audit_config")
     count = data.get("dataset_count")
+    model = data.get("model_path")
+    if model is None and endpoint is None:
+        raise ConfigError(
+            "model_path is null", "set model_path to the model file (or give an endpoint block)"
+        )
     options = data.get("task_options", {})
     if not isinstance(options, dict) or not all(
         isinstance(k, str) and isinstance(v, str | int | float | bool) for k, v in options.items()
@@ -267,8 +451,11 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
         scenario=_choice("scenario", data["scenario"], SCENARIOS),
         mode=_choice("mode", data["mode"], MODES),
         audit_config=None if audit is None else _path("audit_config", audit, "file"),
-        model_path=_path("model_path", data["model_path"], "file"),
-        dataset_path=_path("dataset_path", data["dataset_path"], "dir"),
+        model_path=None if model is None else _path("model_path", model, "file"),
+        # an endpoint run's prompts are one file (or the folder holding it)
+        dataset_path=_path(
+            "dataset_path", data["dataset_path"], "dir" if endpoint is None else "exists"
+        ),
         dataset_count=None if count is None else _int("dataset_count", count, 1),
         cache_dir=_path("cache_dir", data["cache_dir"], "any"),
         backend=backend,
@@ -278,6 +465,7 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
         progress_interval_s=_number(
             "progress_interval_s", data.get("progress_interval_s", 0.25), 0.0, strict=True
         ),
+        endpoint=endpoint,
     )
 
 

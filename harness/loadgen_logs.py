@@ -33,6 +33,10 @@ SCENARIO_METRICS: dict[str, tuple[str, str, str]] = {
 _PERCENTILE_KEY = re.compile(r"^result_(\d+\.\d+)_percentile_latency_ns$")
 _QUERY_PERCENTILE_KEY = re.compile(r"^result_(\d+\.\d+)_percentile_per_query_latency_ns$")
 _SEED_KEYS = ("qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed")
+#: LoadGen's token latencies (use_token_latencies): first token, time per output token
+_FIRST_TOKEN_KEY = re.compile(r"^result_first_token_(\d+\.\d+)_percentile_latency_ns$")
+_TPOT_KEY = re.compile(r"^result_time_per_output_token_(\d+\.\d+)_percentile_ns$")
+_TOKENS_PER_S_KEYS = ("result_completed_tokens_per_second", "result_tokens_per_second")
 
 
 @dataclass
@@ -56,19 +60,25 @@ class DetailLog:
 
 
 def parse_detail_text(text: str) -> DetailLog:
+    """Every ``:::MLLOG`` record; never raises: a line that is no record (not JSON, nested too
+    deeply to parse, without a text ``key``) is counted in ``bad_lines``."""
     log = DetailLog()
     for line in text.splitlines():
         if not line.startswith(MLLOG_PREFIX):
             continue
         try:
             record = json.loads(line[len(MLLOG_PREFIX) :])
-            key = record["key"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, RecursionError):
+            record = None
+        if not isinstance(record, dict) or not isinstance(record.get("key"), str):
             log.bad_lines += 1
             continue
+        key = record["key"]
         value = record.get("value")
         log.values[key] = value
-        meta = record.get("metadata") or {}
+        meta = record.get("metadata")
+        if not isinstance(meta, dict):
+            meta = {}
         if meta.get("is_error"):
             log.errors.append(LogMessage(key, value))
         if meta.get("is_warning"):
@@ -106,7 +116,7 @@ def parse_summary_log(path: str | Path) -> dict[str, str]:
 def _number(value: Any) -> float | None:
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of 400 digits
         return None
 
 
@@ -116,6 +126,32 @@ def _bool(value: Any) -> bool | None:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     return None
+
+
+def token_figures(log: DetailLog) -> dict[str, Any] | None:
+    """LoadGen's token figures of a run, or None when it measured none.
+
+    ``ttft_ns`` and ``tpot_ns``: {"min", "max", "mean", "50.00", "90.00", ..., "99.90"} (first
+    token latency, time per output token; None when not measured, as in Offline);
+    ``tokens_per_s``: completed tokens per second (Server) or tokens per second (the others).
+    """
+    values = log.values
+    ttft: dict[str, float | None] = {}
+    tpot: dict[str, float | None] = {}
+    for key, value in values.items():
+        if m := _FIRST_TOKEN_KEY.match(key):
+            ttft[m.group(1)] = _number(value)
+        elif m := _TPOT_KEY.match(key):
+            tpot[m.group(1)] = _number(value)
+    for stat in ("min", "max", "mean"):
+        if f"result_first_token_{stat}_latency_ns" in values:
+            ttft[stat] = _number(values[f"result_first_token_{stat}_latency_ns"])
+        if f"result_time_to_output_token_{stat}" in values:
+            tpot[stat] = _number(values[f"result_time_to_output_token_{stat}"])
+    tokens_per_s = next((_number(values[k]) for k in _TOKENS_PER_S_KEYS if k in values), None)
+    if not ttft and not tpot and tokens_per_s is None:
+        return None
+    return {"ttft_ns": ttft or None, "tpot_ns": tpot or None, "tokens_per_s": tokens_per_s}
 
 
 def result_figures(log: DetailLog) -> dict[str, Any]:
@@ -160,6 +196,7 @@ def result_figures(log: DetailLog) -> dict[str, Any]:
         "settings": {
             k[len("effective_") :]: val for k, val in v.items() if k.startswith("effective_")
         },
+        "tokens": token_figures(log),
         "loadgen_version": v.get("loadgen_version"),
         "errors": len(log.errors),
         "warnings": len(log.warnings),

@@ -287,6 +287,11 @@ def _saved_answers(path: Path) -> dict[str, dict[str, Any]]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
+    except RecursionError:
+        raise PackageError(
+            f"the checklist answers in {path} cannot be read (they nest too deeply)",
+            f"fix or delete {path} (the answers will be asked again)",
+        ) from None
     except (OSError, ValueError) as exc:
         raise PackageError(
             f"the checklist answers in {path} cannot be read ({exc})",

@@ -8,6 +8,8 @@ and exits with the error's ``exit_code``.
 from __future__ import annotations
 
 import difflib
+import errno
+import os
 from collections.abc import Iterable
 from enum import IntEnum
 
@@ -90,6 +92,56 @@ class EnvironmentProblem(MlperfTuiError):
 
     exit_code = ExitCode.ENVIRONMENT
     title = "Environment"
+
+
+class NotWritable(MlperfTuiError):
+    """A folder the user chose that cannot be written: read-only, no permission."""
+
+    title = "Cannot write"
+
+
+class DiskFull(EnvironmentProblem):
+    """No space (or no quota) left on the disk being written."""
+
+    title = "Disk full"
+
+
+#: errno values that mean the disk (or the user's quota) is full
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+#: errno values that mean the folder cannot be written at all
+_READ_ONLY = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+
+
+def write_failed(
+    exc: OSError, doing: str, folder: str | os.PathLike[str], choose: str
+) -> MlperfTuiError:
+    """The user error for an OSError while ``doing`` something in ``folder``.
+
+    ``choose`` is how the user picks another folder (e.g. "choose another --out folder"). A full
+    disk is :class:`DiskFull` (exit 5), a read-only folder or a missing permission
+    :class:`NotWritable` (exit 3); anything else is :class:`NotWritable` with the system's reason.
+    """
+    where = os.fspath(folder)
+    what = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno in _FULL:
+        return DiskFull(
+            f"{doing} failed: no space left on the disk of {where}",
+            f"free space on that disk, or {choose} on a disk with room",
+        )
+    if exc.errno == errno.EROFS:
+        return NotWritable(
+            f"{doing} failed: {where} is on a read-only file system",
+            f"{choose} that you can write to",
+        )
+    if exc.errno in _READ_ONLY:
+        return NotWritable(
+            f"{doing} failed: permission denied{what}",
+            f"{choose} that you can write to, or fix the permissions of {where}",
+        )
+    return NotWritable(
+        f"{doing} failed: {exc.strerror or exc}{what}",
+        f"check that {where} exists and can be written, or {choose}",
+    )
 
 
 class Cancelled(MlperfTuiError):

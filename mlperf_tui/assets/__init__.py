@@ -110,6 +110,8 @@ def synthetic_model(
 ) -> Path:
     """The cached stand-in of one of the entry's models, generated on first use."""
     model = entry.model(kind)
+    if model.folder_standin is not None:
+        return _synthetic_model_folder(entry, model, seed, cache_dir, progress)
     if model.standin is None:
         raise AssetError(
             f"{model.name} has no synthetic stand-in",
@@ -124,6 +126,44 @@ def synthetic_model(
     data = model.standin(seed).SerializeToString()
     with atomic_file(target) as tmp:
         tmp.write_bytes(data)
+    if progress:
+        progress(label, 1, 1)
+    return target
+
+
+def _synthetic_model_folder(
+    entry: BenchmarkEntry,
+    model: ModelKind,
+    seed: int,
+    cache_dir: Path | str | None,
+    progress: Progress | None,
+) -> Path:
+    """A stand-in that is a folder (an engine's model and tokenizer), generated on first use
+    into a temporary folder and renamed: it appears complete or not at all."""
+    assert model.folder_standin is not None
+    target = synthetic_model_path(entry, model.name, seed, cache_dir).with_suffix("")
+    if target.is_dir():
+        return target
+    root = ensure_dir(target.parent)
+    label = f"Generating the synthetic {model.name} model"
+    if progress:
+        progress(label, 0, 1)
+    build = Path(tempfile.mkdtemp(dir=root, prefix=f".{target.name}."))
+    try:
+        model.folder_standin(seed, build)
+        build.chmod(0o755)
+        try:
+            os.rename(build, target)
+        except OSError:
+            if not target.is_dir():  # not another process winning the race
+                raise
+    except OSError as exc:
+        raise AssetError(
+            f"cannot write the synthetic {model.name} model in {root}: {exc.strerror or exc}",
+            f"free some disk space there, or set {CACHE_ENV} to another folder",
+        ) from None
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
     if progress:
         progress(label, 1, 1)
     return target
@@ -265,11 +305,20 @@ def resolve_model(
     text = str(source)
     if text == SYNTHETIC:
         path = synthetic_model(entry, kind, seed, cache_dir, progress)
+    elif entry.check_model is not None and is_url(text):
+        raise AssetError(
+            f"{entry.benchmarks[0]} reads the served model's folder for its tokenizer, and a "
+            "URL is not a folder",
+            "download the model's Hugging Face folder and give assets.model.path",
+        )
     elif is_url(text):
         path = _fetch(text, sha256, cache_dir, progress)
     else:
         path = Path(text).expanduser()
-    check_model(path, entry, kind)
+    if entry.check_model is not None:
+        entry.check_model(path)
+    else:
+        check_model(path, entry, kind)
     return path
 
 

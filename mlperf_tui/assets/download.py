@@ -6,13 +6,14 @@ import hashlib
 import http.client
 import os
 import shutil
+import stat
 import tarfile
 import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING
 
 from mlperf_tui.assets.cache import cache_root, ensure_dir
@@ -133,8 +134,52 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
+def _unsafe_path(name: str) -> bool:
+    """A member name that would land outside the folder it is unpacked into."""
+    if "\0" in name:
+        return True
+    for flavour in (PurePosixPath(name), PureWindowsPath(name)):
+        if flavour.is_absolute() or flavour.drive or flavour.root or ".." in flavour.parts:
+            return True
+    return False
+
+
+def _refuse(archive: Path, member: str, what: str) -> AssetError:
+    return AssetError(
+        f"{archive.name} holds {what}, {member!r}; nothing was unpacked",
+        "use the archive from the data set's or model's official source: a download is "
+        "unpacked only when every member is a plain file or folder inside it",
+    )
+
+
+def _check_tar_members(tf: tarfile.TarFile, archive: Path) -> None:
+    for member in tf.getmembers():
+        if _unsafe_path(member.name):
+            raise _refuse(archive, member.name, "a member with an absolute path or ..")
+        if member.issym() or member.islnk():
+            raise _refuse(archive, member.name, f"a link (to {member.linkname!r})")
+        if not (member.isfile() or member.isdir()):
+            raise _refuse(archive, member.name, "a device file, pipe or other special file")
+
+
+def _check_zip_members(zf: zipfile.ZipFile, archive: Path) -> None:
+    for info in zf.infolist():
+        if _unsafe_path(info.filename):
+            raise _refuse(archive, info.filename, "a member with an absolute path or ..")
+        # the Unix file type, where a Unix tool wrote the archive (0: none recorded)
+        kind = stat.S_IFMT(info.external_attr >> 16)
+        if kind == stat.S_IFLNK:
+            raise _refuse(archive, info.filename, "a symbolic link")
+        if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
+            raise _refuse(archive, info.filename, "a device file, pipe or other special file")
+
+
 def extract(archive: Path, dest_root: Path) -> Path:
-    """Unpack a .tar(.gz|.bz2|.xz) or .zip next to its download, atomically."""
+    """Unpack a .tar(.gz|.bz2|.xz) or .zip next to its download, atomically.
+
+    Every member must be a plain file or folder that stays inside the archive's folder:
+    absolute paths, ``..``, links and device files are refused before anything is written.
+    """
     dest = dest_root / "extracted"
     if dest.is_dir():
         return dest
@@ -142,15 +187,11 @@ def extract(archive: Path, dest_root: Path) -> Path:
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as zf:
-                for member in zf.namelist():
-                    if member.startswith("/") or ".." in Path(member).parts:
-                        raise AssetError(
-                            f"{archive.name} holds an unsafe path {member!r}",
-                            "use a trusted archive",
-                        )
+                _check_zip_members(zf, archive)
                 zf.extractall(build)
         elif tarfile.is_tarfile(archive):
             with tarfile.open(archive) as tf:
+                _check_tar_members(tf, archive)
                 tf.extractall(build, filter="data")
         else:
             raise AssetError(

@@ -54,7 +54,13 @@ _BUILTIN_MODULES = (
     "mlperf_tui.benchmarks.imagenet",
     "mlperf_tui.benchmarks.bert",
     "mlperf_tui.benchmarks.kits19",
+    "mlperf_tui.benchmarks.llm",
 )
+
+#: what produces an entry's results: the built-in ONNX Runtime harness, or a serving engine
+#: driven through its OpenAI-compatible endpoint (the profile's ``harness``)
+BUILTIN = "builtin"
+ENDPOINT = "endpoint"
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,9 @@ class ModelKind:
     per_core_throughput: float = 1.0
     #: bytes of the generated stand-in's file (pre-flight disk and memory); None: unknown
     standin_bytes: int | None = None
+    #: a stand-in that is a folder, not one ONNX graph (an engine's model and its tokenizer):
+    #: writes it from a seed into the given (new, empty) folder
+    folder_standin: Callable[[int, Path], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,17 @@ class BenchmarkEntry:
     summary: str
     #: extra folders the harness child needs on its import path (a plug-in's own task)
     python_path: tuple[Path, ...] = ()
+    #: what runs it: BUILTIN (ONNX Runtime here) or ENDPOINT (a serving engine)
+    harness: str = BUILTIN
+    #: AssetError with the fix unless the folder holds a model this entry can use; None: the
+    #: model is an ONNX file bound through the harness task (the built-in harness)
+    check_model: Callable[[Path], None] | None = None
+    #: endpoint entries: the prompt data set's format (harness.datasets.llm) and the
+    #: ``max_tokens`` of each request (the reference's max_new_tokens)
+    prompt_format: str | None = None
+    max_tokens: int | None = None
+    #: endpoint entries: the folder with the tokenizer.json of a model folder
+    tokenizer_dir: Callable[[Path], Path] | None = None
 
     def model(self, name: str | None) -> ModelKind:
         """The model called ``name`` (the default, the reference, for None)."""
@@ -163,7 +183,9 @@ class BenchmarkEntry:
     @property
     def standins(self) -> tuple[str, ...]:
         """The models that can be generated as synthetic stand-ins."""
-        return tuple(k.name for k in self.models if k.standin is not None)
+        return tuple(
+            k.name for k in self.models if k.standin is not None or k.folder_standin is not None
+        )
 
 
 _lock = threading.Lock()
@@ -202,30 +224,40 @@ def unregister(entry: BenchmarkEntry) -> None:
     _load_builtins()
 
 
-def get(name: str) -> BenchmarkEntry | None:
-    """The entry of a rules benchmark name, or None when mlperf-tui cannot run it."""
+def get(name: str, harness: str = BUILTIN) -> BenchmarkEntry | None:
+    """The entry of a rules benchmark name run by ``harness``, or None when there is none."""
     _load_builtins()
-    return _entries.get(name)
+    entry = _entries.get(name)
+    return entry if entry is not None and entry.harness == harness else None
 
 
 def entries() -> Mapping[str, BenchmarkEntry]:
-    """Every registered entry, by benchmark name."""
+    """Every registered entry (built in and endpoint), by benchmark name."""
     _load_builtins()
     return dict(_entries)
 
 
-def runnable(names: Iterable[str]) -> tuple[str, ...]:
-    """Those of ``names`` (rules benchmark names) that mlperf-tui can run, in order."""
+def runnable(names: Iterable[str], harness: str = BUILTIN) -> tuple[str, ...]:
+    """Those of ``names`` (rules benchmark names) that ``harness`` can run, in order."""
     _load_builtins()
-    return tuple(n for n in names if n in _entries)
+    return tuple(n for n in names if n in _entries and _entries[n].harness == harness)
 
 
-def require(name: str, runnable_in: Iterable[str] = ()) -> BenchmarkEntry:
-    """The entry of ``name``; RulesError naming the benchmarks that can run otherwise."""
-    entry = get(name)
+def require(name: str, runnable_in: Iterable[str] = (), harness: str = BUILTIN) -> BenchmarkEntry:
+    """The entry of ``name`` for ``harness``; RulesError naming the benchmarks it can run."""
+    entry = get(name, harness)
     if entry is not None:
         return entry
-    choices = runnable(runnable_in) or tuple(sorted(entries()))
+    runnable_in = tuple(runnable_in)
+    choices = runnable(runnable_in, harness) or tuple(
+        sorted(n for n, e in entries().items() if e.harness == harness)
+    )
+    if harness == ENDPOINT:
+        raise RulesError(
+            f"mlperf-tui cannot drive {name} through a serving engine's endpoint: it knows "
+            "no data set and accuracy script for it",
+            "choose one it can drive: " + ", ".join(choices) + ", or import your harness's logs",
+        )
     raise RulesError(
         f"{name} has no built-in harness yet, so mlperf-tui cannot run it",
         "choose a benchmark it can run: " + ", ".join(choices),

@@ -6,7 +6,8 @@ stays free of UI imports.
 
 Adding a command: write ``_add_<name>(subparsers)`` (which calls ``set_defaults(func=...)``)
 and ``_cmd_<name>(args) -> int`` in the module of its command group (``detect``, ``rules``,
-``profile``, ``run``; shared helpers in ``common``), and list ``_add_<name>`` in ``_COMMANDS``.
+``profile``, ``run``, ``importer``; shared helpers in ``common``), and list ``_add_<name>`` in
+``_COMMANDS``.
 A command raises :class:`~mlperf_tui.errors.MlperfTuiError` for anything a user can cause;
 :func:`main` prints its message and fix (no traceback unless ``--debug``) and exits with its
 code.
@@ -23,6 +24,7 @@ from typing import Any
 from mlperf_tui import __version__
 from mlperf_tui.cli.common import _print_error
 from mlperf_tui.cli.detect import _add_detect
+from mlperf_tui.cli.importer import _add_import
 from mlperf_tui.cli.profile import _add_profile
 from mlperf_tui.cli.rules import _add_rules
 from mlperf_tui.cli.run import (
@@ -65,6 +67,7 @@ _COMMANDS: tuple[Callable[[Any], None], ...] = (
     _add_wizard,
     _add_checklist,
     _add_run,
+    _add_import,
     _add_package,
     _add_check,
 )

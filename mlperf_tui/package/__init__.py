@@ -42,7 +42,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from mlperf_tui.errors import MlperfTuiError, PackageError
+from mlperf_tui.errors import MlperfTuiError, PackageError, write_failed
 from mlperf_tui.package.accuracy_log import hash_line, truncate_accuracy_log
 from mlperf_tui.package.describe import BUILD_MANIFEST, NOT_SUBMITTABLE_MARK
 from mlperf_tui.package.source import load_finished, results_folder
@@ -65,11 +65,20 @@ def tarball_path(out: Path) -> Path:
     return out.parent / f"{out.name}.tar.gz"
 
 
+#: how the user picks another place for the package (the fix of a write that failed)
+_CHOOSE_OUT = "choose another --out folder"
+
+
 @contextlib.contextmanager
 def _staging(out: Path, suffix: str = "") -> Iterator[Path]:
     """A hidden sibling of ``out`` to build in; removed unless the caller moved it away."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", suffix=suffix, dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(
+            tempfile.mkdtemp(prefix=f".{out.name}.building-", suffix=suffix, dir=out.parent)
+        )
+    except OSError as exc:
+        raise write_failed(exc, "writing the package", out.parent, _CHOOSE_OUT) from exc
     try:
         yield stage
     finally:
@@ -110,9 +119,7 @@ def build_package(
         except MlperfTuiError:
             raise
         except OSError as exc:
-            raise PackageError(
-                f"writing the package failed: {exc}", "check free space and permissions"
-            ) from exc
+            raise write_failed(exc, "writing the package", out.parent, _CHOOSE_OUT) from exc
         if tar:
             say("archive")
             archive = tarball_path(out)
@@ -122,19 +129,26 @@ def build_package(
                     for child in sorted(stage.iterdir()):
                         tf.add(child, arcname=child.name)
                 os.replace(tmp_archive, archive)
+            except OSError as exc:
+                raise write_failed(exc, "writing the archive", archive.parent, _CHOOSE_OUT) from exc
             finally:
                 tmp_archive.unlink(missing_ok=True)
         say("moving into place")
         old: Path | None = None
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{stage.name}"
-            os.replace(out, old)
         try:
-            os.replace(stage, out)
-        except OSError:
-            if old is not None:
-                os.replace(old, out)
-            raise
+            if out.exists():
+                old = out.parent / f".{out.name}.old-{stage.name}"
+                os.replace(out, old)
+            try:
+                os.replace(stage, out)
+            except OSError:
+                if old is not None:
+                    os.replace(old, out)
+                raise
+        except OSError as exc:
+            raise write_failed(
+                exc, "moving the package into place", out.parent, _CHOOSE_OUT
+            ) from exc
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     return out
@@ -144,10 +158,13 @@ def package_info(package_dir: Path) -> PackageInfo | None:
     """The build manifest of a package mlperf-tui built, or None (none, or unreadable)."""
     root = Path(package_dir)
     found = [*root.glob(f"*/*/src/{BUILD_MANIFEST}"), *root.glob(f"*/*/code/*/{BUILD_MANIFEST}")]
+    real_root = os.path.realpath(root)
     for manifest in sorted(found):
+        if os.path.realpath(manifest) != os.path.join(real_root, manifest.relative_to(root)):
+            continue  # reached through a symbolic link: never read (the validator reports it)
         try:
             data: Mapping[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue
         if not isinstance(data, dict):
             continue

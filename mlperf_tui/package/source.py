@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlperf_tui.errors import PackageError
+from mlperf_tui.profile.checks import MAX_NAME_CHARS
 from mlperf_tui.results import ResultsSet, RunResult, load_results
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def load_finished(folder: Path) -> Results:
             f"the runs in {results.folder} did not all finish (cancelled or failed)",
             "run the profile again to completion; a package is never built from a partial set",
         )
+    _refuse_links(results)
     profile = results.profile()
     return Results(
         results=results,
@@ -77,10 +79,42 @@ def load_finished(folder: Path) -> Results:
     )
 
 
+def _refuse_links(results: ResultsSet) -> None:
+    """Nothing the package copies comes from outside the results folder: every run's folder lies
+    in it, and no symbolic link is followed (LoadGen and the runner never write one)."""
+    root = Path(os.path.realpath(results.folder))
+    fix = (
+        "replace the link with a copy of the file it points to, or run the profile again; the "
+        "package copies only files that are in the results folder"
+    )
+    for path in (results.profile_path, results.system_path):
+        if path.is_symlink():
+            raise PackageError(f"{path} is a symbolic link (to {os.readlink(path)})", fix)
+    for run in results.runs:
+        if not run.folder.exists():
+            continue  # a run the package needs is reported missing where it is needed
+        if not Path(os.path.realpath(run.folder)).is_relative_to(root):
+            raise PackageError(
+                f"the folder of run {run.run_id} ({run.folder}) is outside the results folder "
+                f"{results.folder}",
+                "the results folder was edited by hand, or its runs/ holds a link: run the "
+                "profile again into a new results folder",
+            )
+        for top, dirnames, filenames in os.walk(run.folder):
+            for name in sorted(dirnames + filenames):
+                if os.path.islink(os.path.join(top, name)):
+                    raise PackageError(
+                        f"{Path(top) / name} is a symbolic link "
+                        f"(to {os.readlink(os.path.join(top, name))})",
+                        fix,
+                    )
+
+
 def folder_name(text: str) -> str:
-    """A name the checker (and every file system) accepts as a folder: [A-Za-z0-9_.+-]."""
+    """A name the checker (and every file system) accepts as a folder: [A-Za-z0-9_.+-], at
+    most :data:`~mlperf_tui.profile.checks.MAX_NAME_CHARS` characters."""
     name = re.sub(r"[^A-Za-z0-9_.+-]+", "_", text.strip()).strip("_.")
-    return name or "system"
+    return name[:MAX_NAME_CHARS].rstrip("_.") or "system"
 
 
 def _default_system_name(detected: Mapping[str, str]) -> str:

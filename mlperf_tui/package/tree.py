@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from fnmatch import fnmatch
 from pathlib import Path
 
 from mlperf_tui import rules
@@ -22,8 +24,9 @@ from mlperf_tui.package.describe import (
     src_readme,
     system_json,
 )
+from mlperf_tui.package.imported import IMPORTED_DIR, is_imported
 from mlperf_tui.package.source import Results, folder_name, system_name
-from mlperf_tui.results import RUN_CONFIG, RunResult
+from mlperf_tui.results import IMPORT_RECORD, RUN_CONFIG, RunResult
 from mlperf_tui.rules.checker import CALIBRATION_DOC, PERFORMANCE_FILES
 from mlperf_tui.rules.model import Benchmark, Layout, Scenario
 
@@ -44,11 +47,25 @@ def copy_file(src: Path, dst: Path, what: str) -> None:
     shutil.copyfile(src, dst)
 
 
+_NOT_SOURCE = ("__pycache__", "*.pyc", "*.pyo", ".*")
+
+
 def copy_harness_source(dest: Path) -> None:
     import harness
 
     src = Path(harness.__file__).resolve().parent
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".*"))
+    for top, dirnames, filenames in os.walk(src):
+        dirnames[:] = [d for d in dirnames if not any(fnmatch(d, p) for p in _NOT_SOURCE)]
+        for name in sorted(dirnames + filenames):
+            link = Path(top) / name
+            if link.is_symlink() and not any(fnmatch(name, p) for p in _NOT_SOURCE):
+                # copytree would copy what it points to, from anywhere
+                raise PackageError(
+                    f"the harness source holds a symbolic link, {link} (to {os.readlink(link)})",
+                    "replace the link with a copy of the file; the package publishes the "
+                    "harness source and never follows a link out of it",
+                )
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*_NOT_SOURCE))
 
 
 @dataclass
@@ -154,6 +171,9 @@ def _write_scenario(
             "\n".join([*kept, hash_line(full_log)]) + "\n", encoding="utf-8"
         )
         truncate_accuracy_log(full_log, acc_dir / ACCURACY_LOG, max_log_bytes)
+        for folder in bench.accuracy_extra_files:  # SDXL's images/, Wan's videos/
+            if (acc.folder / folder).is_dir():
+                shutil.copytree(acc.folder / folder, acc_dir / folder)
         if perf is None:
             copy_file(
                 acc.folder / "user.conf", places.measurements / "user.conf", "LoadGen settings"
@@ -171,6 +191,8 @@ def _write_scenario(
         runs_used.append(run.run_id)
         test_dir = places.compliance / test
         for name in PERFORMANCE_FILES:
+            if is_imported(results) and not (run.folder / name).is_file():
+                continue  # a verification output alone (TEST06's); the validator judges it
             copy_file(run.folder / name, test_dir / "performance" / "run_1" / name, test)
         for name in ("verify_accuracy.txt", "verify_performance.txt"):
             if (run.folder / name).is_file():
@@ -253,13 +275,18 @@ def assemble(results: Results, root: Path, progress: Progress) -> PackageInfo:
 
     progress("source and README")
     src = round_rules.layout.code_dir(base, model_folder)
-    copy_harness_source(src / "harness")
+    if not is_imported(results):  # imported logs: another harness's code, not ours
+        copy_harness_source(src / "harness")
+    src.mkdir(parents=True, exist_ok=True)
     (src / "README.md").write_text(src_readme(results, bench), encoding="utf-8")
     (src / "profile.yaml").write_text(results.profile_text, encoding="utf-8")
     for run in results.runs:
         config = run.folder / RUN_CONFIG
         if config.is_file():
             copy_file(config, src / "runs" / f"{run.run_id}.json", "run configuration")
+        record = run.folder / IMPORT_RECORD
+        if record.is_file():
+            copy_file(record, src / IMPORTED_DIR / f"{run.run_id}.json", "import provenance")
     reasons = not_submittable_reasons(results)
     manifest = {
         "schema_version": 1,

@@ -32,7 +32,12 @@ _LATENCY_SCENARIOS = (Scenario.SINGLE_STREAM, Scenario.MULTI_STREAM)
 _TOP_LEVEL_SYSTEM_FIELDS: tuple[str, ...] = ("division", "submitter", "system_name")
 
 #: a submitter becomes a folder name in the package
-_SUBMITTER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+_SUBMITTER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
+#: the longest submitter or system name: each becomes a folder (or file) name in the package,
+#: far below every file system's 255 bytes
+MAX_NAME_CHARS = 100
+#: what a system name must not hold: it is shown as written and made into the system's folder
+_PATH_CHARS = re.compile(r"[/\\\x00-\x1f\x7f]")
 _SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
@@ -188,14 +193,10 @@ def _check_harness(p: Profile, bench: Benchmark, round_benchmarks: Mapping[str, 
             )
         _check_model_kind(p, entry)
     elif p.harness == "endpoint":
-        if not bench.llm:
-            llms = [b.name for b in round_benchmarks.values() if getattr(b, "llm", False)]
-            raise ProfileFieldError(
-                f"harness: endpoint drives an LLM served by an engine; {bench.name} is not an "
-                "LLM benchmark",
-                f"choose one of {', '.join(llms) or 'the LLM benchmarks'}, or harness: import",
-                ("harness",),
-            )
+        try:
+            entry = benchmarks.require(bench.name, round_benchmarks, harness=benchmarks.ENDPOINT)
+        except RulesError as exc:
+            raise ProfileFieldError(exc.message, exc.fix, ("harness",)) from None
         if p.endpoint is None:
             raise ProfileFieldError(
                 "harness: endpoint needs the engine: the endpoint: block is missing",
@@ -213,6 +214,23 @@ def _check_harness(p: Profile, bench: Benchmark, round_benchmarks: Mapping[str, 
                 "endpoint.model is empty",
                 "write the model name the engine serves (its /v1/models lists them)",
                 ("endpoint", "model"),
+            )
+        if p.assets is None:
+            raise ProfileFieldError(
+                "required key assets is missing: an endpoint run needs the data set of prompts "
+                "and the served model's folder (for its tokenizer)",
+                "add assets: with model: (source: path, path: the model's folder, or source: "
+                "synthetic for the tiny stand-in engine) and dataset:",
+                ("harness",),
+            )
+        _check_model_kind(p, entry)
+        if p.assets.dataset.source == "synthetic" and p.assets.model.source != "synthetic":
+            raise ProfileFieldError(
+                "a synthetic data set is tokenised for the tiny stand-in engine, not for the "
+                "model in assets.model",
+                "give your data set (assets.dataset.source: path), or use the stand-in engine "
+                "(assets.model.source: synthetic)",
+                ("assets", "dataset", "source"),
             )
     elif p.harness == "import" and (not p.import_from or not p.import_from.strip()):
         raise ProfileFieldError(
@@ -274,12 +292,16 @@ def _check_model_kind(p: Profile, entry: BenchmarkEntry) -> None:
     model = p.require_assets().model
     loc = ("assets", "model", "kind")
     if model.source == "synthetic" and model.kind is None:
-        model.kind = entry.default_model.name
+        # the reference's stand-in where there is one, else the first stand-in (an engine's)
+        default = entry.default_model.name
+        model.kind = (
+            default if default in entry.standins or not entry.standins else (entry.standins[0])
+        )
     try:
         kind = entry.model(model.kind)
     except RulesError as exc:
         raise ProfileFieldError(exc.message, exc.fix, loc) from None
-    if model.source == "synthetic" and kind.standin is None:
+    if model.source == "synthetic" and kind.name not in entry.standins:
         raise ProfileFieldError(
             f"{kind.name} has no synthetic stand-in",
             f"use a kind that has one ({', '.join(entry.standins)}), or give the model's path",
@@ -322,16 +344,43 @@ def _check_dataset_asset(p: Profile, bench: Benchmark) -> None:
 
 
 def _check_names(p: Profile) -> None:
-    if p.submitter is not None and not _SUBMITTER_RE.match(p.submitter):
+    """The submitter and the system name become folders in the package: neither may make a
+    path (a slash, "..", a NUL, a leading dot) or a name longer than MAX_NAME_CHARS."""
+    if p.submitter is not None and len(p.submitter) > MAX_NAME_CHARS:
         raise ProfileFieldError(
-            f'submitter "{p.submitter}" cannot be a folder name in the package',
-            "use letters, digits, and . _ + - only (no spaces or slashes), e.g. ACME_Labs",
+            f"submitter is {len(p.submitter)} characters long; at most {MAX_NAME_CHARS} make a "
+            "folder name",
+            "use the organization's short name, e.g. ACME_Labs",
             ("submitter",),
         )
-    if p.system_name is not None and not p.system_name.strip():
+    if p.submitter is not None and not _SUBMITTER_RE.fullmatch(p.submitter):
+        raise ProfileFieldError(
+            f"submitter {_shown(p.submitter)} cannot be a folder name in the package",
+            "use letters, digits, and . _ + - only, starting with a letter or digit (no "
+            "spaces, slashes or leading dot), e.g. ACME_Labs",
+            ("submitter",),
+        )
+    if p.system_name is None:
+        return
+    name = p.system_name
+    if not name.strip():
         raise ProfileFieldError(
             "system_name is empty",
             "remove it (a name is made from the detected hardware) or write one",
+            ("system_name",),
+        )
+    if len(name) > MAX_NAME_CHARS:
+        raise ProfileFieldError(
+            f"system_name is {len(name)} characters long; at most {MAX_NAME_CHARS} make a "
+            "folder name",
+            "shorten it; put the details in system: {hw_notes: ...}",
+            ("system_name",),
+        )
+    if _PATH_CHARS.search(name) or name.strip().startswith(".") or ".." in name:
+        raise ProfileFieldError(
+            f"system_name {_shown(name)} would make a path (a slash, a control character, "
+            '"..", or a leading dot), and the package makes a folder of it',
+            "write the name without them, e.g. 'Dell R760 with 2x Xeon 8480+'",
             ("system_name",),
         )
 

@@ -76,6 +76,12 @@ class Endpoint(_Model):
     timeout_s: float = Field(default=600.0, gt=0, allow_inf_nan=False)
     #: requests in flight at once, at most
     max_concurrency: int = Field(default=256, ge=1)
+    #: tokens each answer may have; None: the reference's (llama2-70b 1024, the others 128).
+    #: A smaller value makes test runs quick and is not submittable
+    max_tokens: int | None = Field(default=None, ge=1)
+    #: what the prompt is sent as: the data set's token ids (vLLM, SGLang, TensorRT-LLM) or
+    #: its text (engines that take only text, such as llama.cpp's server)
+    prompt_format: Literal["token_ids", "text"] = "token_ids"
 
 
 class ScenarioTarget(_Model):

@@ -2,6 +2,10 @@
 
 Only the safe loader is used. ``dump_profile`` gives the same text for the same choices, and
 ``load_profile(save_profile(p)) == p``.
+
+A profile is small: a file over :data:`MAX_PROFILE_BYTES`, nested deeper than
+:data:`MAX_PROFILE_DEPTH` or expanding (through YAML aliases, a "billion laughs") to more than
+:data:`MAX_PROFILE_NODES` values is refused before it is built, with the limit in the message.
 """
 
 from __future__ import annotations
@@ -22,6 +26,13 @@ from mlperf_tui.profile.errors import (
     _Located,
 )
 from mlperf_tui.profile.model import SCHEMA_VERSION, Profile
+
+#: the largest profile file read (a real one is a few KiB)
+MAX_PROFILE_BYTES = 1 << 20
+#: the deepest nesting of mappings and lists (a real profile nests 4 deep)
+MAX_PROFILE_DEPTH = 32
+#: the most values a profile may expand to, aliases expanded (a real one has about 100)
+MAX_PROFILE_NODES = 10_000
 
 _HEADER = (
     "# mlperf-tui profile: the choices of one MLPerf Inference submission (intent only;\n"
@@ -132,9 +143,76 @@ def save_profile(profile: Profile, path: str | Path, *, overwrite: bool = False)
 # -- loading, with line numbers ----------------------------------------------------------------
 
 
+def _check_size(source: Path, size: int) -> None:
+    if size > MAX_PROFILE_BYTES:
+        raise _fail(
+            source,
+            None,
+            f"the file is {size} bytes; a profile is at most {MAX_PROFILE_BYTES} bytes",
+            "give the path of a profile (profiles/quickstart.yaml is one)",
+        )
+
+
+def _line_of(event: yaml.Event) -> int | None:
+    mark = event.start_mark
+    return mark.line + 1 if mark is not None else None
+
+
+def _check_shape(text: str, source: Path) -> None:
+    """Refuse a document nested too deeply or expanding to too many values, from the parser's
+    events alone (building it would recurse, or expand the aliases)."""
+    total = 0  # values, aliases expanded
+    anchors: dict[str, int] = {}  # anchor -> the values it holds
+    #: the open collections: (anchor, values so far)
+    open_: list[tuple[str | None, int]] = [(None, 0)]
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                if len(open_) > MAX_PROFILE_DEPTH:
+                    raise _fail(
+                        source,
+                        _line_of(event),
+                        f"the profile nests deeper than {MAX_PROFILE_DEPTH} levels",
+                        "a profile nests a few levels deep: see profiles/quickstart.yaml",
+                    )
+                open_.append((event.anchor, 1))
+                added = 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                anchor, count = open_.pop()
+                if anchor is not None:
+                    anchors[anchor] = count
+                parent_anchor, parent = open_[-1]
+                open_[-1] = (parent_anchor, parent + count)
+                continue
+            elif isinstance(event, yaml.ScalarEvent | yaml.AliasEvent):
+                if isinstance(event, yaml.AliasEvent):
+                    added = anchors.get(str(event.anchor), 1)
+                else:
+                    added = 1
+                    if event.anchor is not None:
+                        anchors[event.anchor] = 1
+                top_anchor, count = open_[-1]
+                open_[-1] = (top_anchor, count + added)
+            else:
+                continue
+            total += added
+            if total > MAX_PROFILE_NODES:
+                raise _fail(
+                    source,
+                    _line_of(event),
+                    f"the profile expands to more than {MAX_PROFILE_NODES} values (YAML "
+                    "aliases repeat what an anchor holds)",
+                    "write the values out, without &anchors and *aliases",
+                )
+    except yaml.YAMLError:
+        return  # not YAML: composing it below says where, with the line
+
+
 def parse_profile(text: str, path: str | Path = "<profile>") -> Profile:
     """Validate YAML ``text``; errors name ``path``, the line, the field and a fix."""
     source = Path(path)
+    _check_size(source, len(text))
+    _check_shape(text, source)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -184,6 +262,13 @@ def parse_profile(text: str, path: str | Path = "<profile>") -> Profile:
             f"not valid YAML: {exc.problem or exc.context}",
             "remove YAML tags such as !!python/...; write plain values",
         ) from None
+    except (ValueError, OverflowError) as exc:  # a number of 5,000 digits, the date 2001-13-45
+        raise _fail(
+            source,
+            None,
+            f"a value cannot be read: {str(exc).split(';')[0]}",
+            "write long numbers and things that look like dates in quotes (e.g. '2001-13-45')",
+        ) from None
     if not isinstance(data, dict):  # pragma: no cover - composed as a mapping above
         raise _fail(source, 1, "the profile must be a mapping", "see profiles/quickstart.yaml")
 
@@ -227,7 +312,8 @@ def load_profile(path: str | Path) -> Profile:
     """Read and validate a profile file; every problem is a ProfileError naming file and line."""
     source = Path(path)
     try:
-        raw = source.read_bytes()
+        with source.open("rb") as handle:  # never more than the limit (a device never ends)
+            raw = handle.read(MAX_PROFILE_BYTES + 1)
     except FileNotFoundError:
         raise ProfileFieldError(
             f"{source}: no such file",
@@ -246,6 +332,9 @@ def load_profile(path: str | Path) -> Profile:
             "check the file's permissions",
             path=source,
         ) from None
+    if len(raw) > MAX_PROFILE_BYTES:
+        size = max(len(raw), source.stat().st_size if source.is_file() else 0)
+        _check_size(source, size)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -10,6 +10,10 @@ checklist and the TUI read it through here::
                        result.json mlperf_log_{summary,detail,accuracy}.* [accuracy.txt]
                        [verify_accuracy.txt verify_performance.txt accuracy/]
 
+Imported logs (``mlperf-tui import``, :mod:`mlperf_tui.importer`) give the same folder: each run
+holds ``IMPORT.json`` (where every file came from, its sha256) instead of ``RUN.json`` and the
+child's ``events.jsonl``, and ``summary.json`` has an ``origin``.
+
 ``summary.json`` is written last (atomically), with ``complete`` true only when every planned
 run finished; a folder without it is not a results folder.
 """
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
     from mlperf_tui.profile import Profile
 
 __all__ = [
+    "IMPORT_RECORD",
     "PLAN",
     "PROFILE",
     "RESULT",
@@ -59,6 +64,8 @@ SUMMARY = "summary.json"
 RUNS = "runs"
 #: in each run's folder
 RUN_CONFIG = "RUN.json"
+#: in an imported run's folder instead: where each file came from (mlperf_tui.importer)
+IMPORT_RECORD = "IMPORT.json"
 RESULT = "result.json"
 EVENTS = "events.jsonl"
 HARNESS_STDERR = "harness.stderr.log"
@@ -112,6 +119,10 @@ class RunResult:
     estimate_s: float | None = None
     p90_ms: float | None = None
     compliance: dict[str, Any] | None = None
+    #: LLM runs: LoadGen's 99th percentiles of the time to the first token and per output
+    #: token (milliseconds; None where LoadGen measured none, as in Offline)
+    ttft_p99_ms: float | None = None
+    tpot_p99_ms: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -126,6 +137,15 @@ class RunResult:
         if metric in _PERCENT_METRICS:
             return f"{self.accuracy:.3f}% {metric}"
         return f"{self.accuracy:.5g} {metric}"
+
+    def token_latency_text(self) -> str:
+        """ "TTFT p99 120 ms, TPOT p99 9.8 ms" for an LLM run that measured them, else ""."""
+        parts = [
+            f"{name} p99 {value:.3g} ms"
+            for name, value in (("TTFT", self.ttft_p99_ms), ("TPOT", self.tpot_p99_ms))
+            if value is not None
+        ]
+        return ", ".join(parts)
 
     def to_dict(self, base: Path | None = None) -> dict[str, Any]:
         data = asdict(self)
@@ -161,6 +181,9 @@ class ResultsSet:
     category: str = ""
     round: str = ""
     plan: list[dict[str, Any]] = field(default_factory=list)
+    #: where the runs came from when another harness ran them (``kind: "import"``: the source
+    #: folder, the import's time and command, ...); None for a built-in replay
+    origin: dict[str, Any] | None = None
 
     @property
     def profile_path(self) -> Path:
@@ -194,7 +217,7 @@ class ResultsSet:
         return found
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "complete": self.complete,
             "execution": self.execution,
             "synthetic": self.synthetic,
@@ -204,6 +227,9 @@ class ResultsSet:
             "round": self.round,
             "runs": [r.to_dict(self.folder) for r in self.runs],
         }
+        if self.origin is not None:  # a built-in replay's summary.json stays as it was
+            data["origin"] = self.origin
+        return data
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -254,6 +280,13 @@ def load_results(folder: Path | str) -> ResultsSet:
     for item in data.get("runs") or []:
         if not isinstance(item, dict) or not item.get("run_id"):
             continue
+        run_id = item["run_id"]
+        if not isinstance(run_id, str) or not _plain_name(run_id):
+            # runs/<run_id> must stay in runs/, and a package copies runs/<run_id>.json
+            raise PackageError(
+                f"{base / SUMMARY} names a run {json.dumps(run_id)}, which is not a folder name",
+                "the results folder was edited by hand: run the profile again into a new one",
+            )
         result = RunResult.from_dict(item, base)
         # the runs/ folder beside summary.json wins over a recorded path: a moved results
         # folder still reads
@@ -272,7 +305,13 @@ def load_results(folder: Path | str) -> ResultsSet:
         category=str(data.get("category", "")),
         round=str(data.get("round", "")),
         plan=plan if isinstance(plan, list) else [],
+        origin=data["origin"] if isinstance(data.get("origin"), dict) else None,
     )
+
+
+def _plain_name(name: str) -> bool:
+    """A single folder name: no separator, no NUL, not "." or "..", not hidden."""
+    return bool(name) and not name.startswith(".") and not any(c in name for c in "/\\\0")
 
 
 def new_results_folder(root: Path, now: datetime | None = None) -> Path:

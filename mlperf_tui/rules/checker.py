@@ -49,8 +49,10 @@ TEST06_PASS_LINES: tuple[tuple[str, ...], ...] = (
 )
 #: network division: the SUT name must say so (NETWORK_MODE_REQUIRED_SUBSTRING_IN_SUT_NAME)
 NETWORK_SUT_NAME = "Network SUT"
-#: the systems-JSON fields the checker's results table computes with (results.py int(...))
-INT_COMPUTED_FIELDS = ("number_of_nodes", "accelerators_per_node")
+#: the systems-JSON fields the official results tools compute with as whole numbers (the
+#: checker's results.py multiplies number_of_nodes by accelerators_per_node with int();
+#: generate_final_report.py does int(x["host_processors_per_node"]))
+INT_COMPUTED_FIELDS = ("number_of_nodes", "accelerators_per_node", "host_processors_per_node")
 #: text fields the checkers lower-case, compare with strings or join with text (system_check.py;
 #: the legacy checker's CSV writer): a number there stops them
 TEXT_ONLY_FIELDS = (

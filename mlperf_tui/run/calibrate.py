@@ -45,7 +45,7 @@ class Calibration:
 
 def rule_of_thumb(profile: Profile, cores: int | None = None) -> Calibration:
     """A rough figure from the model and the core count, when nothing was measured."""
-    entry = benchmarks.require(profile.benchmark)
+    entry = benchmarks.require(profile.benchmark, harness=profile.harness)
     per_core = entry.model(profile.require_assets().model.kind).per_core_throughput
     if cores is None:
         import psutil

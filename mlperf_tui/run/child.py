@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from harness.config import BackendOptions, RunConfig
+from harness.config import BackendOptions, EndpointOptions, RunConfig
 from mlperf_tui.results import EVENTS, HARNESS_STDERR, RUN_CONFIG
 from mlperf_tui.run.calibrate import child_env
 from mlperf_tui.run.events import OnEvent, RunnerEvent
@@ -47,6 +47,7 @@ def run_config(
     from mlperf_tui import rules
 
     bench = rules.get_benchmark(profile.benchmark, profile.round)
+    endpoint = endpoint_options(profile, resolved)
     return RunConfig(
         benchmark=bench.name,
         loadgen_model=bench.loadgen_model,
@@ -55,7 +56,7 @@ def run_config(
         scenario=(run.scenario.value if run is not None else profile.scenarios[0].value),
         mode=(run.mode.value if run is not None else "performance"),
         audit_config=(folder / "audit.config") if run is not None and run.compliance_test else None,
-        model_path=resolved.model_path,
+        model_path=resolved.model_path if endpoint is None else None,
         dataset_path=resolved.dataset_path,
         dataset_count=(run.dataset_count if run is not None else None) or resolved.dataset_count,
         cache_dir=resolved.cache_dir,
@@ -69,7 +70,66 @@ def run_config(
         user_conf=folder / "user.conf",
         output_dir=folder,
         progress_interval_s=PROGRESS_INTERVAL_S,
+        endpoint=endpoint,
     )
+
+
+def endpoint_options(profile: Profile, resolved: ResolvedAssets) -> EndpointOptions | None:
+    """The endpoint block of a ``harness: endpoint`` profile's runs (None for the others)."""
+    from mlperf_tui import benchmarks
+
+    if profile.harness != benchmarks.ENDPOINT or profile.endpoint is None:
+        return None
+    entry = benchmarks.require(profile.benchmark, harness=benchmarks.ENDPOINT)
+    e = profile.endpoint
+    assert entry.prompt_format is not None and entry.max_tokens is not None
+    tokenizer = (
+        entry.tokenizer_dir(resolved.model_path) if entry.tokenizer_dir else resolved.model_path
+    )
+    return EndpointOptions(
+        base_url=e.url.rstrip("/"),
+        model=e.model,
+        dataset_format=entry.prompt_format,
+        api_key_env=e.api_key_env,
+        timeout_s=e.timeout_s,
+        max_concurrency=e.max_concurrency,
+        max_tokens=e.max_tokens or entry.max_tokens,
+        prompt_format=e.prompt_format,
+        tokenizer_dir=tokenizer,
+    )
+
+
+def probe_endpoint(profile: Profile, resolved: ResolvedAssets) -> None:
+    """RunError unless the profile's engine answers, serves its model and takes its prompts
+    (the harness checks again before each run; this fails before anything is planned)."""
+    from harness.datasets.llm import open_llm_dataset
+    from harness.endpoint.client import prompt_json
+    from harness.endpoint.probe import api_key
+    from harness.endpoint.probe import probe_endpoint as probe
+    from harness.errors import HarnessError
+    from mlperf_tui.errors import RunError
+
+    options = endpoint_options(profile, resolved)
+    if options is None:
+        return
+    try:
+        dataset = open_llm_dataset(
+            resolved.dataset_path,
+            options.dataset_format,
+            tokenizer_dir=options.tokenizer_dir,
+            count=1,
+        )
+        sample = dataset.sample(0)
+        prompt = sample.prompt if options.prompt_format == "text" else list(sample.input_ids)
+        probe(
+            options,
+            api_key(options),
+            prompt_json(prompt),
+            need_token_ids=False,
+            have_tokenizer=options.tokenizer_dir is not None,
+        )
+    except HarnessError as exc:
+        raise RunError(exc.message, exc.fix) from None
 
 
 def _reader(stream: IO[str], lines: queue.Queue[str | None]) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlperf_tui import benchmarks, compliance, rules
-from mlperf_tui.errors import ProfileError, RunError
+from mlperf_tui.errors import RunError
 from mlperf_tui.results import (
     PLAN,
     PROFILE,
@@ -68,8 +68,45 @@ def _accuracy_writer(task_name: str, dataset_path: Path) -> compliance.AccuracyW
     return write
 
 
+def _verify_test06(run: PlannedRun, folder: Path, tokenizer: Path) -> dict[str, Any]:
+    """TEST06 (LLM output consistency) on the audit run's accuracy log: verify_accuracy.txt."""
+    from harness.accuracy_log import write_text_atomic
+    from harness.loadgen_logs import ACCURACY_LOG
+    from harness.tasks import TaskError
+    from harness.tasks.llm_summarization.accuracy import BENCHMARKS
+    from harness.tasks.llm_summarization.test06 import (
+        DEFAULT_EOS_TOKEN_IDS,
+        eos_token_id_of,
+        verification_text,
+        verify_test06,
+    )
+
+    eos = eos_token_id_of(tokenizer)
+    if eos is None and run.benchmark in BENCHMARKS:
+        eos = DEFAULT_EOS_TOKEN_IDS.get(BENCHMARKS[run.benchmark].name)
+    if eos is None:
+        return {
+            "test": "TEST06",
+            "passed": False,
+            "messages": [f"the model's EOS token id is not in {tokenizer} (tokenizer_config.json)"],
+        }
+    try:
+        passed, lines = verify_test06(
+            folder / ACCURACY_LOG, scenario=run.scenario.value, eos_token_id=eos
+        )
+    except TaskError as exc:
+        return {"test": "TEST06", "passed": False, "messages": [f"{exc.message} ({exc.fix})"]}
+    write_text_atomic(folder / "verify_accuracy.txt", verification_text(lines))
+    return {"test": "TEST06", "passed": passed, "messages": lines, "files": ["verify_accuracy.txt"]}
+
+
 def _verify_compliance(
-    run: PlannedRun, folder: Path, runs_dir: Path, results: Mapping[str, RunResult], dataset: Path
+    run: PlannedRun,
+    folder: Path,
+    runs_dir: Path,
+    results: Mapping[str, RunResult],
+    dataset: Path,
+    tokenizer: Path | None = None,
 ) -> dict[str, Any]:
     perf = results.get(run_id_for(run.scenario, Mode.PERFORMANCE))
     acc = results.get(run_id_for(run.scenario, Mode.ACCURACY))
@@ -87,6 +124,8 @@ def _verify_compliance(
         verdict = compliance.verify_test04(
             performance_run=perf_dir, audit_run=folder, out_dir=folder
         )
+    elif run.compliance_test == "TEST06" and tokenizer is not None:
+        return _verify_test06(run, folder, tokenizer)
     else:
         return {"test": run.compliance_test, "passed": False, "messages": ["not verified"]}
     out = verdict.to_dict()
@@ -97,6 +136,14 @@ def _verify_compliance(
     if missing:
         out["messages"].append("reference run(s) not ok: " + ", ".join(missing))
     return out
+
+
+def _tokenizer(profile: Profile, resolved: ResolvedAssets) -> Path | None:
+    """An endpoint run's tokenizer folder (TEST06 reads the model's EOS id from it)."""
+    from mlperf_tui.run.child import endpoint_options
+
+    options = endpoint_options(profile, resolved)
+    return None if options is None else options.tokenizer_dir
 
 
 def _system_json(profile: Profile) -> dict[str, Any]:
@@ -151,6 +198,14 @@ def execute(
     """
     from mlperf_tui.profile import dump_profile
 
+    if profile.harness == "import":
+        # another harness ran the tests: its logs are checked and recorded, nothing runs
+        from mlperf_tui.importer import execute_import
+
+        root = results_root_for(profile, results_root, profile_path)
+        return execute_import(
+            profile, results_root=root, folder=folder, on_event=on_event, profile_path=profile_path
+        )
     cancel = cancel or threading.Event()
     if folder is None:
         folder = new_results_folder(results_root_for(profile, results_root, profile_path))
@@ -161,7 +216,7 @@ def execute(
     write_json(folder / SYSTEM, dict(system) if system is not None else _system_json(profile))
     write_json(folder / PLAN, [r.to_dict() for r in plan])
     bench = rules.get_benchmark(profile.benchmark, profile.round)
-    entry = benchmarks.require(bench.name)
+    entry = benchmarks.require(bench.name, harness=profile.harness)
 
     results_set = ResultsSet(
         folder=folder,
@@ -208,7 +263,12 @@ def execute(
             res.duration_s = round((time.monotonic_ns() - t0) / 1e9, 3)
             if run.compliance_test and res.ok:
                 res.compliance = _verify_compliance(
-                    run, run_dir, runs_dir, by_id, resolved.dataset_path
+                    run,
+                    run_dir,
+                    runs_dir,
+                    by_id,
+                    resolved.dataset_path,
+                    _tokenizer(profile, resolved),
                 )
             write_json(run_dir / RESULT, res.to_dict(folder))
             results_set.runs.append(res)
@@ -276,6 +336,10 @@ def _result_from(
     res.early_stopping_met = figures.get("early_stopping_met")
     res.errors = [str(e) for e in figures.get("error_messages") or []]
     res.warnings = [str(w) for w in figures.get("warning_messages") or []]
+    tokens = figures.get("tokens") or {}
+    for attr, key in (("ttft_p99_ms", "ttft_ns"), ("tpot_p99_ms", "tpot_ns")):
+        value = (tokens.get(key) or {}).get("99.00")
+        setattr(res, attr, None if value is None else round(float(value) / 1e6, 3))
     if run.mode == Mode.ACCURACY:
         # LoadGen's performance figures mean nothing in an accuracy run
         res.metric_name = res.metric_value = res.metric_unit = None
@@ -325,17 +389,21 @@ def prepare(
     short: TestSettings = TEST_SETTINGS,
 ) -> Prepared:
     """Resolve the assets, time the model, plan the runs."""
-    if profile.harness != "builtin":
-        # the endpoint SUT and the import of another harness's logs are not built yet
-        raise ProfileError(
-            f"this mlperf-tui cannot run harness: {profile.harness} profiles yet; it runs the "
-            "built-in harness only",
-            "run the benchmark with your own harness, or choose a built-in benchmark "
-            "(mlperf-tui rules lists them)",
-        )
+    if profile.harness == "import":
+        # the logs are checked here, so a refusal comes before anything is written
+        from mlperf_tui.importer import prepare_import
+
+        return prepare_import(profile, profile_path=profile_path)
     resolved = resolve_assets(
         profile, profile_path=profile_path, cache_dir=cache_dir, on_event=on_event
     )
+    if profile.harness == "endpoint":
+        # the engine must answer before anything is planned; its speed is the user's targets
+        # (or a rule of thumb): timing it would cost the engine's warm-up
+        from mlperf_tui.run.child import probe_endpoint
+
+        probe_endpoint(profile, resolved)
+        calibrate_model = False
     cal: Calibration | None = None
     if calibrate_model:
         on_event(RunnerEvent("message", data={"text": "Timing the model on this machine"}))

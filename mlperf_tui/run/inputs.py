@@ -34,7 +34,7 @@ def resolve_assets(
     from mlperf_tui import assets
     from mlperf_tui.profile import resolve_profile_path
 
-    entry = benchmarks.require(profile.benchmark)
+    entry = benchmarks.require(profile.benchmark, harness=profile.harness)
     a = profile.require_assets()
 
     def progress(label: str, done: int, total: int | None) -> None:

@@ -133,7 +133,18 @@ def _settings_for(
 
     if mode == Mode.ACCURACY:
         per_sample = cal.latency_s if scenario == Scenario.SINGLE_STREAM else 1 / cal.throughput
-        return settings, notes, n_samples * per_sample
+        seconds = n_samples * per_sample
+        if scenario == Scenario.SERVER:
+            # LoadGen issues a Server accuracy run's queries at the expected rate too (its
+            # default is a query a second): the performance run's rate
+            rate = (
+                target.target_qps
+                if target and target.target_qps
+                else cal.throughput * short.server_load_fraction
+            )
+            settings["target_qps"] = round(rate, 3)
+            seconds = max(seconds, n_samples / rate)
+        return settings, notes, seconds
 
     # the rate LoadGen is told to expect: the profile's target, else from the calibration
     qps: float | None = None
@@ -161,7 +172,11 @@ def _settings_for(
 
     query_s = 1.0 / qps if scenario == Scenario.SERVER and qps else per_query
     if test:
-        floor = short.min_query_count[scenario]
+        floor = (
+            short.endpoint_min_query_count
+            if profile.harness == "endpoint"
+            else short.min_query_count
+        )[scenario]
         queries = max(floor, math.ceil(short.target_s / query_s))
         settings["min_duration"] = short.min_duration_ms
         settings["min_query_count"] = queries
@@ -215,7 +230,7 @@ def plan_runs(
     rules_round = rules_round or rules.get_round(profile.round)
     bench = rules.get_benchmark(profile.benchmark, rules_round.version)
     try:
-        entry = benchmarks.require(bench.name, rules_round.benchmarks)
+        entry = benchmarks.require(bench.name, rules_round.benchmarks, harness=profile.harness)
     except RulesError as exc:
         raise RunError(exc.message, exc.fix) from None
     model = entry.model(profile.require_assets().model.kind)
@@ -225,6 +240,9 @@ def plan_runs(
     if profile.division == Division.CLOSED:
         tests = rules.compliance_tests(bench, profile.division)
     plan: list[PlannedRun] = []
+    accuracy_samples = (
+        short.endpoint_accuracy_samples if profile.harness == "endpoint" else short.accuracy_samples
+    )
     for scenario in profile.scenarios:
         wanted: list[tuple[Mode, str | None]] = [(m, None) for m in profile.modes]
         wanted += [(Mode.PERFORMANCE, t) for t in tests]
@@ -233,10 +251,10 @@ def plan_runs(
             if (
                 mode == Mode.ACCURACY
                 and profile.execution == Execution.TEST
-                and short.accuracy_samples
-                and short.accuracy_samples < n_samples
+                and accuracy_samples
+                and accuracy_samples < n_samples
             ):
-                subset = short.accuracy_samples
+                subset = accuracy_samples
             settings, notes, seconds = _settings_for(
                 profile, rules_round, bench, scenario, mode, cal, subset or n_samples, short
             )

@@ -57,6 +57,12 @@ class CurrentRun:
     p90_ms: float | None = None
     p99_ms: float | None = None
     histogram: Mapping[str, Any] | None = None
+    #: an LLM run through an engine: the SUT's token latencies and load (progress events'
+    #: ``endpoint`` object); None when the run has none
+    ttft_p99_ms: float | None = None
+    tpot_p99_ms: float | None = None
+    tokens_per_s: float | None = None
+    in_flight: int | None = None
     throughput_history: deque[float] = field(
         default_factory=lambda: deque(maxlen=THROUGHPUT_POINTS)
     )
@@ -118,6 +124,14 @@ class MonitorState:
             cur.p99_ms = _opt_float(event.get("p99_ms"))
             hist = event.get("histogram")
             cur.histogram = hist if isinstance(hist, Mapping) else None
+            endpoint = event.get("endpoint")
+            if isinstance(endpoint, Mapping):
+                ttft, tpot = endpoint.get("ttft_ms"), endpoint.get("tpot_ms")
+                cur.ttft_p99_ms = _opt_float(ttft.get("p99")) if isinstance(ttft, Mapping) else None
+                cur.tpot_p99_ms = _opt_float(tpot.get("p99")) if isinstance(tpot, Mapping) else None
+                cur.tokens_per_s = _opt_float(endpoint.get("tokens_per_s"))
+                in_flight = endpoint.get("in_flight")
+                cur.in_flight = in_flight if isinstance(in_flight, int) else None
             cur.throughput_history.append(cur.throughput)
         elif name == "result":
             status = str(event.get("status", "failed"))
@@ -210,6 +224,20 @@ class MonitorState:
             throughput=cur.throughput,
             p99_ms=cur.p99_ms,
         )
+
+    def token_line(self) -> str:
+        """The current LLM run's token figures ("TTFT p99 ... TPOT p99 ..."), "" for others."""
+        cur = self.current
+        parts = [
+            f"{name} p99 {value:.2f} ms"
+            for name, value in (("TTFT", cur.ttft_p99_ms), ("TPOT", cur.tpot_p99_ms))
+            if value is not None
+        ]
+        if cur.tokens_per_s is not None:
+            parts.append(f"{cur.tokens_per_s:,.0f} tokens/s")
+        if cur.in_flight is not None:
+            parts.append(f"{cur.in_flight} in flight")
+        return "  ".join(parts)
 
     def histogram_view(self, columns: int) -> HistogramView | None:
         cur = self.current

@@ -105,7 +105,11 @@ class RunnerSource:
         error = checked.error()
         if error is not None:
             raise error
-        plan = runner.plan_runs(self.profile)
+        if self.profile.harness == "import":
+            # another harness's logs: the import's plan (its checks refuse here, not mid-run)
+            plan = runner.prepare(self.profile, profile_path=profile_path).plan
+        else:
+            plan = runner.plan_runs(self.profile)
         self.plan = [(r.run_id, r.run_id) for r in plan]
         self.limits = limits_for(self.profile, plan)
 
@@ -113,6 +117,7 @@ class RunnerSource:
         from mlperf_tui import run as runner
 
         last_label: list[str] = [""]
+        imported = self.profile.harness == "import"
 
         def forward(ev: Any) -> None:
             kind = ev.kind
@@ -135,6 +140,9 @@ class RunnerSource:
                     on_log(f"{label}: {done}" + (f"/{total}" if total else ""))
             elif kind == "message":
                 on_log(str(ev.data.get("text", "")))
+            elif kind == "run_end" and ev.result is not None and imported:
+                # an imported run has no harness child to report its result: its record does
+                on_event(str(ev.run_id), _result_event(ev.result))
             elif kind == "run_end" and ev.result is not None and not ev.result.ok:
                 on_log(f"[{ev.run_id}] {ev.result.status}: {ev.result.message}")
             elif kind == "done":
@@ -152,7 +160,25 @@ class RunnerSource:
             results_root=self.results_root,
             on_event=forward,
             cancel=cancel,
+            profile_path=self.profile_path,
         )
+
+
+def _result_event(result: Any) -> dict[str, Any]:
+    """A run's result as the harness's ``result`` event gives it (status, LoadGen's verdict
+    and metric, the accuracy), for a run no harness child reported."""
+    return {
+        "event": "result",
+        "status": result.status,
+        "message": result.message,
+        "loadgen": {
+            "result_valid": result.valid,
+            "metric_name": result.metric_name,
+            "metric_value": result.metric_value,
+            "metric_unit": result.metric_unit,
+        },
+        "accuracy": {"metric": result.accuracy_metric or "acc", "value": result.accuracy},
+    }
 
 
 def runner_source(profile_path: Path) -> RunSource:

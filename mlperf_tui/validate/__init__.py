@@ -30,12 +30,16 @@ tree.*          the folder layout
                             (performance/run_1, accuracy/; LoadGen's trace and results.json are
                             tolerated, as it does), a stray file at the package root or in a
                             division folder, a __pycache__ folder
-  tree.symlink              a symbolic link (the results repository refuses them)
+  tree.symlink              a symbolic link anywhere in the package, the root included (the
+                            results repository refuses them); the checks never follow one
   tree.empty-folder         an empty folder (the legacy checker refuses them)
   tree.unknown-division     a top-level folder that is no division (e.g. "Closed")
   tree.bad-name             a submitter or system folder name with characters the checker's
-                            paths and the results table do not accept; any file or folder with
-                            a hidden name (a leading dot) or a space (repository_checks.sh)
+                            paths and the results table do not accept
+  tree.hidden-name          a file or folder with a hidden name (a leading dot), anywhere in
+                            the package (repository_checks.sh, the legacy checker)
+  tree.space-in-name        a file or folder name with a space (repository_checks.sh, the
+                            legacy checker)
   tree.no-results           results/ holds no system, or a system holds no benchmark
   tree.unused-system        a systems JSON with no results
   tree.unknown-benchmark    a model folder that is no benchmark of the round (and, in open, not
@@ -48,7 +52,7 @@ tree.*          the folder layout
                             none of "Server or Interactive" where one is required)
   tree.scenario-not-allowed closed: a scenario the benchmark does not have in that category
   tree.benchmark-not-in-category  closed: the benchmark is not in the system_type's suite
-  tree.file-too-large       a file over the checker's size limit
+  tree.file-too-large       a file over 50 MB (repository_checks.sh, the legacy checker)
 system.*        <division>/<submitter>/systems/<system>.json
   system.unreadable, system.missing-field, system.empty-field (one of the 26 that need a
   meaningful answer), system.wrong-type (a JSON type the checkers cannot use: a list, a
@@ -171,9 +175,13 @@ def validate(
             "give the folder `mlperf-tui package --out` wrote (it holds closed/ or open/)",
         )
         return f.items
+    # from here on every symbolic link on the way to a file lies in the package, where the
+    # readers refuse to follow it (context._linked) and hygiene reports it
+    root = root.resolve()
+    f.root = root
     divisions = []
     for entry in sorted(root.iterdir()):
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or entry.is_symlink():
             continue
         if entry.is_dir() and entry.name in DIVISIONS:
             divisions.append(entry)
@@ -193,6 +201,7 @@ def validate(
             "the package has no closed/ or open/ folder",
             "give the folder `mlperf-tui package --out` wrote",
         )
+        _guarded(f, root, _check_repository, f, root, [])  # a linked closed/, a hidden file
         return f.items
     for division_dir in divisions:
         submitters = _dirs(division_dir)

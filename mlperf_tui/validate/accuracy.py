@@ -14,7 +14,15 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from mlperf_tui.rules.checker import ACCURACY_FILES, ACCURACY_PATTERNS
-from mlperf_tui.validate.context import _as_float, _as_int, _Ctx, _files, _read_text, _require_files
+from mlperf_tui.validate.context import (
+    _as_float,
+    _as_int,
+    _Ctx,
+    _files,
+    _linked,
+    _read_text,
+    _require_files,
+)
 from mlperf_tui.validate.findings import _Findings
 from mlperf_tui.validate.hygiene import _extra_files
 from mlperf_tui.validate.logs import _check_seeds, _detail, _loadgen_errors
@@ -182,7 +190,11 @@ def _check_accuracy(f: _Findings, acc_dir: Path, ctx: _Ctx) -> None:
             "accuracy.txt has no hash= line (the sha256 of the full mlperf_log_accuracy.json)",
             "rebuild the package from the results (it appends hash=), keeping the full log",
         )
-    elif log_path.is_file() and log_path.stat().st_size <= round_rules.max_accuracy_log_bytes:
+    elif (
+        log_path.is_file()
+        and not _linked(log_path)
+        and log_path.stat().st_size <= round_rules.max_accuracy_log_bytes
+    ):
         data = log_path.read_bytes()
         if b"\n\n...\n\n" not in data and hashlib.sha256(data).hexdigest() != hashes[-1]:
             f.error(

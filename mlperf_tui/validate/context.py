@@ -5,11 +5,17 @@ loader.py carries the same facts from folder to check: division, system, benchma
 and where the round keeps measurements and compliance runs - constants.py's
 MEASUREMENTS_PATH/COMPLIANCE_PATH, here :func:`layout_of`). The readers never raise: a missing
 folder lists as empty, an unreadable file reads as None, a value that is no number as None.
+
+The readers never follow a symbolic link (:func:`_linked`): a linked file or folder lists as
+absent and reads as None, and ``hygiene`` reports the link, so a package cannot make the
+validator read a file outside it.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,25 +74,62 @@ class _Ctx:
         return self.base / "compliance" / self.system / self.bench_folder / self.scenario
 
 
+#: the largest JSON description (systems JSON, measurements.json, model_mapping.json) the
+#: validator reads; real ones are a few KiB
+MAX_JSON_BYTES = 1 << 20
+
+
+def _linked(path: Path) -> bool:
+    """Whether ``path`` or a folder on the way to it is a symbolic link.
+
+    ``validate`` resolves the package root first, so every link on the way lies in the package.
+    """
+    return os.path.realpath(path) != os.path.abspath(path)
+
+
 def _dirs(path: Path) -> list[Path]:
+    if _linked(path):
+        return []
     try:
-        return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return sorted(
+            p
+            for p in path.iterdir()
+            if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+        )
     except OSError:
         return []
 
 
 def _files(path: Path) -> list[str]:
+    if _linked(path):
+        return []
     try:
-        return sorted(p.name for p in path.iterdir() if p.is_file())
+        return sorted(p.name for p in path.iterdir() if p.is_file() and not p.is_symlink())
     except OSError:
         return []
 
 
 def _read_text(path: Path) -> str | None:
+    if _linked(path):
+        return None
     try:
         return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
+
+
+def _load_json(path: Path) -> Any:
+    """A small JSON file's data; OSError or ValueError (with the reason) when it cannot be read,
+    is a link, is larger than :data:`MAX_JSON_BYTES` or nests too deeply to parse."""
+    if _linked(path):
+        raise ValueError("it is a symbolic link, which the validator does not follow")
+    size = path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise ValueError(f"it is {size} bytes; a description is at most {MAX_JSON_BYTES}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ValueError("it nests too deeply to be read") from None
 
 
 def _require_files(f: _Findings, folder: Path, names: Iterable[str], what: str) -> list[str]:
@@ -94,6 +137,8 @@ def _require_files(f: _Findings, folder: Path, names: Iterable[str], what: str) 
     present = []
     for name in names:
         path = folder / name
+        if _linked(path):
+            continue  # hygiene reports the link
         if not path.is_file():
             f.error(
                 "tree.missing-file",

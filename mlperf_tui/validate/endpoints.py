@@ -24,7 +24,7 @@ from mlperf_tui.rules.checker import (
 )
 from mlperf_tui.rules.model import Scenario
 from mlperf_tui.validate.accuracy import _check_accuracy_values, _check_dataset_size
-from mlperf_tui.validate.context import _as_float, _as_int, _Ctx, _scenario
+from mlperf_tui.validate.context import _as_float, _as_int, _Ctx, _linked, _load_json, _scenario
 from mlperf_tui.validate.findings import _Findings
 from mlperf_tui.validate.logs import _check_seed_values
 from mlperf_tui.validate.measurements import _check_measurements
@@ -254,7 +254,7 @@ def _check_endpoints_compliance(f: _Findings, ctx: _Ctx) -> None:
                 )
             continue
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = _load_json(path)
         except (OSError, ValueError) as exc:
             f.error(
                 "compliance.failed", path, f"{path.name} cannot be read ({exc})", "copy it again"
@@ -309,8 +309,13 @@ def _load_structured(f: _Findings, path: Path, what: str) -> dict[str, Any] | No
         )
         return None
     try:
+        if _linked(path):
+            raise ValueError("it is a symbolic link, which the validator does not follow")
         text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+        try:
+            data = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+        except RecursionError:
+            raise ValueError("it nests too deeply to be read") from None
     except (OSError, ValueError, yaml.YAMLError) as exc:
         f.error(
             "endpoints.unreadable", path, f"{path.name} cannot be read ({exc})", "copy it again"

@@ -1,7 +1,8 @@
 """What the results repository and the legacy checker refuse anywhere in the tree.
 
 Mirrors tools/submission/repository_checks.sh (symbolic links, hidden names, spaces in names,
-large files) and the folder checks of submission_checker_old.py (empty folders, files_diff's
+files over 50 MB, anywhere under the package root: it runs ``find`` on the whole tree, which
+never follows a link) and the folder checks of submission_checker_old.py (empty folders, files_diff's
 exact file lists with its tolerated files, stray files at the root and in a division folder,
 calibration.md in the closed division), which the modular checker does not make.
 """
@@ -9,6 +10,7 @@ calibration.md in the closed division), which the modular checker does not make.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -21,8 +23,15 @@ from mlperf_tui.validate.findings import _Findings
 def _check_repository(f: _Findings, root: Path, divisions: list[Path]) -> None:
     """What the results repository refuses (repository_checks.sh) and the legacy checker's
     folder checks: links, hidden names, spaces, __pycache__, empty folders, stray files."""
-    for name in _files(root):
-        if not name.startswith(".") and not name.endswith(ROOT_FILE_SUFFIXES):
+    try:
+        entries = sorted(root.iterdir())
+    except OSError:
+        entries = []
+    for entry in entries:
+        name = entry.name
+        _bad_entry(f, entry, name, folder=entry.is_dir())
+        # a hidden or linked file is a stray file to the legacy checker, too
+        if entry.is_file() and not name.endswith(ROOT_FILE_SUFFIXES):
             f.error(
                 "tree.extra-file",
                 root / name,
@@ -74,18 +83,27 @@ def _bad_entry(f: _Findings, path: Path, name: str, *, folder: bool) -> bool:
     """A link, a hidden name or a name with a space; True: do not look inside."""
     what = "folder" if folder else "file"
     if path.is_symlink():
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        if not path.exists():
+            where = " (which does not exist)"
+        elif not Path(os.path.realpath(path)).is_relative_to(f.root):
+            where = " (outside the package)"
+        else:
+            where = ""
         f.error(
             "tree.symlink",
             path,
-            f"{name} is a symbolic link"
-            + ("" if path.exists() else " to nothing")
-            + "; the results repository refuses links",
+            f"{name} is a symbolic link to {target}{where}; the results repository refuses "
+            "links, and mlperf-tui does not read through them",
             "replace the link with a copy of what it points to",
         )
         return True
     if name.startswith("."):
         f.error(
-            "tree.bad-name",
+            "tree.hidden-name",
             path,
             f"the {what} {name} has a hidden name (starting with a dot), which the results "
             "repository refuses",
@@ -94,7 +112,7 @@ def _bad_entry(f: _Findings, path: Path, name: str, *, folder: bool) -> bool:
         return True
     if " " in name:
         f.error(
-            "tree.bad-name",
+            "tree.space-in-name",
             path,
             f'the {what} name "{name}" has a space, which the results repository refuses',
             f"rename it, e.g. {name.replace(' ', '_')}",
@@ -118,18 +136,25 @@ def _extra_files(f: _Findings, folder: Path, expected: Iterable[str], what: str,
 
 
 def _large_files(f: _Findings, root: Path, round_rules: Round) -> None:
-    for path in root.rglob("*"):
-        try:
-            if path.is_file() and path.stat().st_size > round_rules.max_file_bytes:
+    """Files over the limit, hidden folders included, links never followed (as ``find -type f
+    -size +50M`` and the legacy checker's ``os.path.getsize(f) > 50 MB``)."""
+    limit = round_rules.max_file_bytes
+    for top, _dirnames, filenames in os.walk(root):
+        for name in sorted(filenames):
+            path = Path(top) / name
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode) and info.st_size > limit:
                 f.error(
                     "tree.file-too-large",
                     path,
-                    f"{path.name} is {path.stat().st_size} bytes; the checker allows "
-                    f"{round_rules.max_file_bytes}",
-                    "truncate or remove it",
+                    f"{name} is {info.st_size / 2**20:.1f} MB ({info.st_size} bytes); the results "
+                    f"repository and the legacy checker refuse files over {limit // 2**20} MB",
+                    "remove it or make it smaller (an accuracy log is truncated by "
+                    "`mlperf-tui package`; a model or data set does not belong in the package)",
                 )
-        except OSError:
-            continue
 
 
 def _check_calibration(f: _Findings, base: Path, division: str, round_rules: Round) -> None:

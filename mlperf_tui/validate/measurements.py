@@ -7,11 +7,10 @@ required_files_check, required_fields_check) and loader.py's get_measurement_pat
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from mlperf_tui.rules.checker import MEASURE_FILES, MEASUREMENT_FIELDS
-from mlperf_tui.validate.context import _Ctx, _files, _require_files
+from mlperf_tui.validate.context import _Ctx, _files, _load_json, _require_files
 from mlperf_tui.validate.findings import _Findings
 
 NOT_DETERMINED = "not determined"
@@ -70,7 +69,7 @@ def _check_measurements(f: _Findings, ctx: _Ctx, *, endpoints: bool = False) -> 
     if path is None:
         return
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _load_json(path)
     except (OSError, ValueError) as exc:
         f.error("measurements.unreadable", path, f"not valid JSON ({exc})", "rebuild the package")
         return

@@ -9,9 +9,9 @@ explain are folded into one finding each, which lists the rules they break.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from mlperf_tui.validate.context import _load_json
 from mlperf_tui.validate.findings import CheckResult, _Findings
 
 #: findings that `test` execution explains (short runs, a data-set subset), folded into
@@ -39,7 +39,7 @@ def _fold_not_submittable(f: _Findings, root: Path) -> None:
     marked = False
     for system_json in root.glob("*/*/systems/*.json"):
         try:
-            data = json.loads(system_json.read_text(encoding="utf-8"))
+            data = _load_json(system_json)
         except (OSError, ValueError):
             continue
         notes = data.get("sw_notes") if isinstance(data, dict) else None
@@ -79,7 +79,7 @@ def _fold_not_submittable(f: _Findings, root: Path) -> None:
             where,
             "not submittable: built from synthetic assets (a generated stand-in model with "
             "random weights and/or a generated data set), so its accuracy means nothing." + detail,
-            "point the profile's assets at the real model (the benchmark's reference ONNX file; "
-            "mlperf-tui rules BENCHMARK names it) and "
-            "the real data set, run again and rebuild",
+            "point the profile's assets at the real model (the benchmark's reference model, "
+            "or for an engine the folder of the model it serves; mlperf-tui rules BENCHMARK "
+            "names it) and the real data set, run again and rebuild",
         )

@@ -17,9 +17,12 @@ from typing import Any
 
 from mlperf_tui.rules.checker import INT_COMPUTED_FIELDS, NETWORK_FIELDS, TEXT_ONLY_FIELDS
 from mlperf_tui.rules.model import Division, Round, SystemField
+from mlperf_tui.validate.context import _load_json
 from mlperf_tui.validate.findings import _Findings
 
-_COUNT_RE = re.compile(r"^\s*\d+\s*$")
+#: a count: ASCII digits alone (int() reads other scripts' digits too, the results table not)
+_COUNT_RE = re.compile(r"\s*[0-9]+\s*")
+_DIGITS_RE = re.compile(r"[0-9]+")
 
 
 def _read_system(
@@ -35,7 +38,7 @@ def _read_system(
         )
         return {}
     try:
-        data = json.loads(system_json.read_text(encoding="utf-8"))
+        data = _load_json(system_json)
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as exc:
@@ -207,7 +210,9 @@ def _check_count_field(f: _Findings, path: Path, field: SystemField, value: Any)
                 f'write the string "0": "{name}": "0"',
             )
             return False
-        if not math.isfinite(value) or value < 0 or value != int(value):
+        # an int of 400 digits is no float: compare it as what it is
+        whole = isinstance(value, int) or (math.isfinite(value) and value == int(value))
+        if not whole or value < 0:
             f.error(
                 "system.not-a-number",
                 path,
@@ -224,24 +229,24 @@ def _check_count_field(f: _Findings, path: Path, field: SystemField, value: Any)
             f'write it as a number: "{name}": 1',
         )
         return False
-    if not value.strip() or _COUNT_RE.match(value):
+    if not value.strip() or _COUNT_RE.fullmatch(value):
         return True  # an empty value is the meaningful-answer check's to report
     if converted:
-        # results.py multiplies number_of_nodes by accelerators_per_node with int(): anything
-        # else stops the official checker
+        # results.py multiplies number_of_nodes by accelerators_per_node with int(), and
+        # generate_final_report.py int()s host_processors_per_node: anything else stops them
         f.error(
             "system.not-a-number",
             path,
-            f'field {name} is "{value}", not a count; the official checker computes with it '
-            "and stops",
+            f'field {name} is "{value}", not a count; the official results tools compute with '
+            "it as a whole number and stop",
             f'write a whole number, e.g. "{name}": "1" (put details in hw_notes)',
         )
-    elif any(ch.isdigit() for ch in value):
+    elif digits := _DIGITS_RE.search(value):
         f.warning(
             "system.not-a-number",
             path,
             f'field {name} is "{value}", not a plain count (the results table sorts by it)',
-            f'write the number alone, e.g. "{name}": "{next(iter(re.findall(r"[0-9]+", value)))}", '
+            f'write the number alone, e.g. "{name}": "{digits.group()}", '
             "and the details in hw_notes",
         )
     else:

@@ -9,7 +9,6 @@ accuracy, measurements, compliance, or the endpoints tool's folder.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +29,7 @@ from mlperf_tui.validate.context import (
     _STRICT_DIVISIONS,
     _Ctx,
     _dirs,
+    _load_json,
     _require_files,
     layout_of,
 )
@@ -40,7 +40,7 @@ from mlperf_tui.validate.logs import _check_performance_log
 from mlperf_tui.validate.measurements import _check_measurements
 from mlperf_tui.validate.systems import _is_network, _read_system
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*\Z")  # \Z: "$" allows a last newline
 
 
 def _check_submitter(f: _Findings, base: Path, division: str, round_rules: Round) -> None:
@@ -164,7 +164,7 @@ def _read_model_mapping(f: _Findings, base: Path, round_rules: Round) -> dict[st
     if not mapping_path.is_file():
         return mapping
     try:
-        raw = json.loads(mapping_path.read_text(encoding="utf-8"))
+        raw = _load_json(mapping_path)
         if not isinstance(raw, dict):
             raise ValueError("not a JSON object")
         mapping = {str(k): str(v) for k, v in raw.items()}

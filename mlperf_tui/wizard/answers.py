@@ -39,11 +39,18 @@ ENDPOINT_DEFAULTS: Mapping[str, Any] = {
     "endpoint_api_key_env": "",
     "endpoint_timeout_s": 600.0,
     "endpoint_max_concurrency": 256,
+    "endpoint_max_tokens": None,
+    "endpoint_prompt_format": "token_ids",
 }
 
 
-def _default_kind(benchmark: str) -> str:
-    entry = benchmarks.get(benchmark)
+def _entry(a: Mapping[str, Any]) -> benchmarks.BenchmarkEntry | None:
+    """The registry entry of the answers' benchmark for their harness (built in or engine)."""
+    return benchmarks.get(str(a.get("benchmark", "")), harness=str(a.get("harness") or "builtin"))
+
+
+def _default_kind(benchmark: str, harness: str = "builtin") -> str:
+    entry = benchmarks.get(benchmark, harness=harness)
     return entry.default_model.name if entry else ""
 
 
@@ -85,6 +92,8 @@ def answers_from_profile(profile: Profile) -> Answers:
                 "endpoint_api_key_env": endpoint.get("api_key_env", ""),
                 "endpoint_timeout_s": float(endpoint["timeout_s"]),
                 "endpoint_max_concurrency": int(endpoint["max_concurrency"]),
+                "endpoint_max_tokens": endpoint.get("max_tokens"),
+                "endpoint_prompt_format": endpoint.get("prompt_format", "token_ids"),
             }
         )
     assets = data.get("assets")
@@ -93,7 +102,8 @@ def answers_from_profile(profile: Profile) -> Answers:
         answers.update(
             {
                 "model_source": model["source"],
-                "model_kind": model.get("kind") or _default_kind(str(data["benchmark"])),
+                "model_kind": model.get("kind")
+                or _default_kind(str(data["benchmark"]), profile.harness),
                 "model_path": model.get("path", ""),
                 "model_url": model.get("url", ""),
                 "model_sha256": model.get("sha256", ""),
@@ -109,7 +119,7 @@ def answers_from_profile(profile: Profile) -> Answers:
         quick = answers_from_profile(default_profile())
         answers.update({k: v for k, v in quick.items() if k.startswith(("model_", "dataset_"))})
         answers["assets_seed"] = quick["assets_seed"]
-        answers["model_kind"] = _default_kind(str(data["benchmark"]))
+        answers["model_kind"] = _default_kind(str(data["benchmark"]), profile.harness)
     for key, value in data.get("system", {}).items():
         answers[SYSTEM_PREFIX + key] = str(value)
     for scenario, target in data.get("targets", {}).items():
@@ -125,15 +135,15 @@ def default_answers() -> Answers:
 
 def _assets_data(a: Mapping[str, Any]) -> dict[str, Any]:
     model: dict[str, Any] = {"source": a["model_source"]}
-    default_kind = _default_kind(str(a["benchmark"]))
+    default_kind = _default_kind(str(a["benchmark"]), str(a.get("harness") or "builtin"))
     kind = str(a.get("model_kind") or default_kind)
-    entry = benchmarks.get(str(a["benchmark"]))
+    entry = _entry(a)
     if entry is not None and kind not in [k.name for k in entry.models]:
         kind = default_kind  # a model of the benchmark chosen before this one
     if (
         entry is not None
         and a["model_source"] == "synthetic"
-        and entry.model(kind).standin is None
+        and kind not in entry.standins
         and entry.standins
     ):
         kind = entry.standins[0]  # the reference has no stand-in: the first model that has
@@ -168,6 +178,10 @@ def _endpoint_data(a: Mapping[str, Any]) -> dict[str, Any]:
         endpoint["api_key_env"] = str(a["endpoint_api_key_env"]).strip()
     endpoint["timeout_s"] = float(a.get("endpoint_timeout_s") or 600.0)
     endpoint["max_concurrency"] = int(a.get("endpoint_max_concurrency") or 256)
+    if not _blank(a.get("endpoint_max_tokens")):
+        endpoint["max_tokens"] = int(a["endpoint_max_tokens"])
+    if a.get("endpoint_prompt_format") == "text":
+        endpoint["prompt_format"] = "text"
     return endpoint
 
 
@@ -211,6 +225,7 @@ def profile_data(answers: Mapping[str, Any]) -> dict[str, Any]:
         data["assets"] = _assets_data(a)
     elif harness == "endpoint":
         data["endpoint"] = _endpoint_data(a)
+        data["assets"] = _assets_data(a)
     else:
         data["import_from"] = str(a.get("import_from", "")).strip()
     for key in ("submitter", "system_name", "output"):

@@ -61,7 +61,7 @@ def harnesses_for(bench: Benchmark) -> tuple[str, ...]:
     out = []
     if benchmarks.get(bench.name) is not None:
         out.append(BUILTIN)
-    if bench.llm:
+    if benchmarks.get(bench.name, harness=benchmarks.ENDPOINT) is not None:
         out.append(ENDPOINT)
     out.append(IMPORT)
     return tuple(out)

@@ -111,7 +111,7 @@ def check_assets(answers: Mapping[str, Any], base: Path | None = None) -> list[A
 
     out = []
     bench = bench_of(answers)
-    entry = benchmarks.get(bench.name)
+    entry = benchmarks.get(bench.name, harness=str(answers.get("harness") or "builtin"))
     for what, prefix in (("model", "model"), ("data set", "dataset")):
         source = answers.get(f"{prefix}_source")
         if source == "synthetic":
@@ -147,7 +147,9 @@ def check_assets(answers: Mapping[str, Any], base: Path | None = None) -> list[A
                 raise MlperfTuiError(
                     f"mlperf-tui cannot run {bench.name}", "choose another benchmark"
                 )
-            if prefix == "model":
+            if prefix == "model" and entry.check_model is not None:
+                entry.check_model(path)
+            elif prefix == "model":
                 assets.check_model(path, entry, answers.get("model_kind") or None)
             else:
                 assets.check_dataset(path, entry)
@@ -265,7 +267,9 @@ def normalise(step_id: str, answers: Answers, ctx: WizardContext) -> None:
         if not (answers.get("category") == Category.EDGE.value and bench.inferable_from):
             answers["infer_from_singlestream"] = False
     if step_id == "assets":
-        entry = benchmarks.get(str(answers.get("benchmark", "")))
+        entry = benchmarks.get(
+            str(answers.get("benchmark", "")), harness=str(answers.get("harness") or "builtin")
+        )
         if entry is not None and answers.get("model_kind") not in [k.name for k in entry.models]:
             answers["model_kind"] = entry.default_model.name
     for key in [k for k in answers if k.startswith(TARGET_PREFIX)]:

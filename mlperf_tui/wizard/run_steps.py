@@ -21,8 +21,12 @@ def harness_is(*harnesses: str) -> Any:
 # -- how the runs are made: assets (built in), engine, import ----------------------------------
 
 
+def _entry(a: Mapping[str, Any]) -> benchmarks.BenchmarkEntry | None:
+    return benchmarks.get(str(a.get("benchmark", "")), harness=str(a.get("harness") or "builtin"))
+
+
 def model_choices(a: Mapping[str, Any]) -> tuple[Choice, ...]:
-    entry = benchmarks.get(str(a.get("benchmark", "")))
+    entry = _entry(a)
     if entry is None:
         return ()
     synthetic = a.get("model_source") == "synthetic"
@@ -33,7 +37,7 @@ def model_choices(a: Mapping[str, Any]) -> tuple[Choice, ...]:
             help="allowed in the closed division" if k.closed else "open division only",
         )
         for k in entry.models
-        if not synthetic or k.standin is not None
+        if not synthetic or k.name in entry.standins
     )
 
 
@@ -48,9 +52,33 @@ _SOURCES = (
 )
 
 
+def _dataset_questions(data_help: str) -> list[Question]:
+    """How many samples, and the data set's folder (both asset steps ask them)."""
+    return [
+        Question(
+            "dataset_count",
+            "Samples",
+            Kind.INT,
+            help="Synthetic: how many to generate. Path or URL: use only the first N (blank: "
+            "all). A valid run needs the whole data set.",
+            rule="the checker compares the accuracy run's sample count with the data set's",
+            required=False,
+        ),
+        Question(
+            "dataset_path",
+            "Data set folder",
+            Kind.PATH,
+            help=data_help,
+            when=lambda ans: ans.get("dataset_source") == "path",
+        ),
+    ]
+
+
 def asset_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Question]:
-    entry = benchmarks.get(str(a.get("benchmark", "")))
+    entry = _entry(a)
     data_help = f"A folder of {entry.dataset.name}." if entry else "The data set's folder."
+    if entry is not None and entry.harness == benchmarks.ENDPOINT:
+        return _engine_asset_questions(a, data_help)
     return [
         Question(
             "model_source",
@@ -97,22 +125,7 @@ def asset_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Question]:
             help="Where the data set comes from.",
             choices=_SOURCES,
         ),
-        Question(
-            "dataset_count",
-            "Samples",
-            Kind.INT,
-            help="Synthetic: how many to generate. Path or URL: use only the first N (blank: "
-            "all). A valid run needs the whole data set.",
-            rule="the checker compares the accuracy run's sample count with the data set's",
-            required=False,
-        ),
-        Question(
-            "dataset_path",
-            "Data set folder",
-            Kind.PATH,
-            help=data_help,
-            when=lambda ans: ans.get("dataset_source") == "path",
-        ),
+        *_dataset_questions(data_help),
         Question(
             "dataset_url",
             "Data set URL",
@@ -128,6 +141,37 @@ def asset_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Question]:
             required=False,
             when=lambda ans: ans.get("dataset_source") in ("path", "url"),
         ),
+    ]
+
+
+def _engine_asset_questions(a: Mapping[str, Any], data_help: str) -> list[Question]:
+    """An engine run's assets: the served model's folder (for its tokenizer), the prompts."""
+    local = (_SOURCES[0], _SOURCES[1])
+    return [
+        Question(
+            "model_source",
+            "Served model",
+            Kind.CHOICE,
+            help="Synthetic: a tiny stand-in model (a GGUF file and its tokenizer, generated "
+            "here) for llama.cpp's server, to try the whole flow. A path: the folder of the "
+            "model your engine serves; its tokenizer.json scores the answers.",
+            choices=local,
+        ),
+        Question(
+            "model_path",
+            "Model folder (tokenizer.json)",
+            Kind.PATH,
+            help="The model's Hugging Face folder (it holds tokenizer.json).",
+            when=lambda ans: ans.get("model_source") == "path",
+        ),
+        Question(
+            "dataset_source",
+            "Data set",
+            Kind.CHOICE,
+            help="Where the prompts come from (synthetic: tokenised for the stand-in model).",
+            choices=local,
+        ),
+        *_dataset_questions(data_help),
     ]
 
 
@@ -167,6 +211,25 @@ def engine_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Question]
             "Requests in flight",
             Kind.INT,
             help="At most this many requests at once; Offline sends as many as this allows.",
+        ),
+        Question(
+            "endpoint_prompt_format",
+            "Prompts as",
+            Kind.CHOICE,
+            help="Token ids: the data set's own tokens (vLLM, SGLang, TensorRT-LLM take them). "
+            "Text: for engines that take only text (llama.cpp's server).",
+            choices=(
+                Choice("token_ids", "token ids (the data set's)"),
+                Choice("text", "text (llama.cpp's server)"),
+            ),
+        ),
+        Question(
+            "endpoint_max_tokens",
+            "Tokens per answer",
+            Kind.INT,
+            help="Blank: the reference's (llama2-70b 1024, the others 128). Fewer make test "
+            "runs quick and are not submittable.",
+            required=False,
         ),
     ]
 

@@ -157,7 +157,7 @@ def _benchmark_info(a: Mapping[str, Any], ctx: WizardContext) -> list[Info]:
         bench = bench_of(a)
     except MlperfTuiError:
         return []
-    entry = benchmarks.get(bench.name)
+    entry = benchmarks.get(bench.name) or benchmarks.get(bench.name, harness=benchmarks.ENDPOINT)
     text = f"{bench.task}, {bench.dataset}, {bench.reference_model}."
     if entry is not None:
         text += f" {entry.summary}"
@@ -324,20 +324,20 @@ STEPS: tuple[Step, ...] = (
         _scenario_questions,
     ),
     Step(
-        "assets",
-        "Model and data set",
-        "Point at the real model and data set, or use the synthetic stand-ins: they compute "
-        "like the real ones but their accuracy is chance, so the package is not submittable.",
-        asset_questions,
-        when=harness_is("builtin"),
-    ),
-    Step(
         "engine",
         "Serving engine",
         "Where your engine serves the model; mlperf-tui sends it the data set's prompts "
         "under LoadGen.",
         engine_questions,
         when=harness_is("endpoint"),
+    ),
+    Step(
+        "assets",
+        "Model and data set",
+        "Point at the real model and data set, or use the synthetic stand-ins: they compute "
+        "like the real ones but their accuracy is chance, so the package is not submittable.",
+        asset_questions,
+        when=harness_is("builtin", "endpoint"),
     ),
     Step(
         "import",

@@ -216,3 +216,28 @@ def test_singlestream_forecast_projects_over_the_minimum_duration() -> None:
     assert not any("minimum" in w for w in _singlestream_forecast(False, 10.0))
     # test execution is sized by its query count on purpose
     assert not any("minimum" in w for w in _singlestream_forecast(True, 1.0))
+
+
+#: a progress event of a Server run through llama.cpp's server (recorded; histogram left out)
+_ENDPOINT_PROGRESS = {
+    "v": 1, "event": "progress", "t": 16.02, "issued": 66, "completed": 64, "elapsed_s": 14.85,
+    "throughput": 4.31, "p50_ms": 135.4, "p90_ms": 291.3, "p99_ms": 503.5, "within": None,
+    "endpoint": {
+        "url": "http://127.0.0.1:55415/v1", "model": "tiny-engine", "requests": 66,
+        "answered": 64, "failed": {}, "failed_total": 0, "in_flight": 2, "max_in_flight": 4,
+        "max_concurrency": 64, "queued": 0, "output_tokens": 2048, "tokens_per_s": 137.909,
+        "token_latencies": True,
+        "ttft_ms": {"p50": 61.08, "p90": 189.91, "p99": 420.400854, "mean": 96.7},
+        "tpot_ms": {"p50": 1.99, "p90": 3.12, "p99": 3.692275, "mean": 2.01},
+    },
+}  # fmt: skip
+
+
+def test_an_llm_run_shows_its_token_latencies() -> None:
+    state = MonitorState([("Server-performance", "Server performance")], {})
+    state.feed("Server-performance", _ENDPOINT_PROGRESS)
+    assert state.token_line() == "TTFT p99 420.40 ms  TPOT p99 3.69 ms  138 tokens/s  2 in flight"
+    # a run without an engine shows none
+    other = MonitorState([("Offline-performance", "Offline performance")], {})
+    other.feed("Offline-performance", {**_ENDPOINT_PROGRESS, "endpoint": None})
+    assert other.token_line() == ""

@@ -86,18 +86,20 @@ async def test_engine_path_to_an_endpoint_profile(profiles_dir: Path, tmp_path: 
         await _next(pilot, app, "division")
         await _next(pilot, app, "hardware")
         await _next(pilot, app, "scenarios")
-        await _next(pilot, app, "engine")  # no model and data set step for an engine
+        await _next(pilot, app, "engine")  # the engine first, then what it serves
         await pilot.press("tab", "tab", *"tiny-llama")  # URL kept -> its field's button? no: model
         await pilot.pause()
         if app.answers.get("endpoint_model") != "tiny-llama":
             app.screen.query_one("#q-endpoint_model Input", Input).value = "tiny-llama"
             await pilot.pause()
+        await _next(pilot, app, "assets")  # the served model's folder and the prompts
         await _next(pilot, app, "settings")
         await _next(pilot, app, "review")
         await _save(pilot, app, tmp_path / "llm.yaml")
     profile = load_profile(tmp_path / "llm.yaml")
     assert profile.harness == "endpoint" and profile.endpoint is not None
     assert profile.endpoint.model == "tiny-llama"
+    assert profile.assets is not None and profile.assets.model.kind == "tiny-engine"
     assert profile.endpoint.url == "http://127.0.0.1:8000/v1"
 
 

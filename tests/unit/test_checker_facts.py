@@ -63,11 +63,13 @@ def test_tolerated_files_are_files_diffs() -> None:
     assert tuple(re.findall(r'"([^"]+)"', listed.group(1))) == checker.TOLERATED_FILES
 
 
-def test_int_fields_are_those_the_results_table_multiplies() -> None:
+def test_int_fields_are_those_the_results_tools_compute_with() -> None:
     results_py = (ref.checker_dir() / "submission_checker" / "results.py").read_text(
         encoding="utf-8"
     )
+    report_py = (ref.checker_dir() / "generate_final_report.py").read_text(encoding="utf-8")
     computed = set(re.findall(r'int\(\s*row\[\s*"(\w+)"\s*\]', results_py))
+    computed |= set(re.findall(r'int\(\s*x\[\s*"(\w+)"\s*\]\s*\)', report_py))
     assert computed == set(checker.INT_COMPUTED_FIELDS)
 
 

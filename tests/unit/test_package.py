@@ -13,7 +13,7 @@ import pytest
 
 from mlperf_tui import rules
 from mlperf_tui.cli import main
-from mlperf_tui.errors import PackageError
+from mlperf_tui.errors import DiskFull, ExitCode, PackageError
 from mlperf_tui.package import (
     BUILD_MANIFEST,
     build_package,
@@ -199,15 +199,16 @@ def test_a_failed_build_leaves_nothing(
 
     monkeypatch.setattr(package_tree, "copy_harness_source", broken)
     out = tmp_path / "pkg"
-    with pytest.raises(PackageError, match="No space left"):
+    with pytest.raises(DiskFull, match="no space left") as raised:
         build_package(good["test_results"], out, tar=True)
+    assert raised.value.exit_code == ExitCode.ENVIRONMENT
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []  # no staging folder, no archive
 
     # with --force over an older package, the older one survives a failed build
     out.mkdir()
     (out / "old.txt").write_text("old", encoding="utf-8")
-    with pytest.raises(PackageError):
+    with pytest.raises(DiskFull):
         build_package(good["test_results"], out, force=True)
     assert [p.name for p in out.iterdir()] == ["old.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]

@@ -311,6 +311,10 @@ def test_missing_required_key_names_it() -> None:
 _TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30
 ).filter(lambda s: s.strip() != "")
+#: a system name the package can make a folder of (no slash, "..", or leading dot)
+_SYSTEM_NAME = _TEXT.filter(
+    lambda s: "/" not in s and "\\" not in s and ".." not in s and not s.strip().startswith(".")
+)
 _SUBMITTER = st.text(
     alphabet=string.ascii_letters + string.digits + "_.+-", min_size=1, max_size=20
 ).filter(lambda s: s[0].isalnum())
@@ -363,7 +367,7 @@ def profiles(draw: st.DrawFn) -> Profile:
         "targets": targets,
         "assets": {"model": model, "dataset": dataset, "seed": draw(st.integers(0, 2**63))},
         "submitter": draw(st.none() | _SUBMITTER),
-        "system_name": draw(st.none() | _TEXT),
+        "system_name": draw(st.none() | _SYSTEM_NAME),
         "system": draw(st.dictionaries(st.sampled_from(_FREE_FIELDS), _TEXT, max_size=3)),
         "output": draw(st.none() | _TEXT),
     }

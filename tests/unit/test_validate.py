@@ -494,13 +494,121 @@ def test_repository_hygiene(pkg: Path) -> None:
     found = {(r.id, r.path.rsplit("/", 1)[-1]) for r in errors(check(pkg))}
     assert {
         ("tree.symlink", "dangling.txt"),
-        ("tree.bad-name", ".notes"),
-        ("tree.bad-name", "my notes.txt"),
+        ("tree.hidden-name", ".notes"),
+        ("tree.space-in-name", "my notes.txt"),
         ("tree.extra-file", "__pycache__"),
         ("tree.empty-folder", "empty"),
         ("tree.extra-file", "notes.txt"),
     } <= found
     assert not any(path == "README.md" for _, path in found)
+
+
+def test_hidden_names_and_links_at_the_package_root(pkg: Path, tmp_path: Path) -> None:
+    (pkg / ".DS_Store").write_bytes(b"\0")
+    (pkg / ".git").mkdir()
+    (pkg / ".git" / "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
+    (pkg / "README.md").symlink_to(system_json(pkg))
+    (pkg / "my notes").mkdir()
+    (pkg / "my notes" / "x.md").write_text("x\n", encoding="utf-8")
+    found = {(r.id, r.path) for r in errors(check(pkg))}
+    assert {
+        ("tree.hidden-name", ".DS_Store"),
+        ("tree.hidden-name", ".git"),
+        ("tree.symlink", "README.md"),
+        ("tree.space-in-name", "my notes"),
+    } <= found
+    assert not any(path.startswith(".git/") for _, path in found)  # not looked into
+
+
+def test_a_linked_division_folder_is_reported_and_not_followed(pkg: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(str(pkg / "closed"), elsewhere)
+    (pkg / "closed").symlink_to(elsewhere, target_is_directory=True)
+    results = errors(check(pkg))
+    assert ("tree.symlink", "closed") in {(r.id, r.path) for r in results}
+    assert "outside the package" in next(r.message for r in results if r.id == "tree.symlink")
+    # not followed: to the checks, the package has no closed/ folder
+    assert ("tree.missing-folder", "") in {(r.id, r.path) for r in results}
+    assert not any(r.path.startswith("closed/") for r in results)
+
+
+def test_a_log_linked_from_outside_is_an_error_and_never_read(
+    pkg: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    import builtins
+    import io
+    import os
+
+    log = perf_detail(pkg)
+    outside = tmp_path / "outside-detail.txt"
+    shutil.copyfile(log, outside)
+    log.unlink()
+    log.symlink_to(outside)
+    opened: list[str] = []
+    real_open = io.open
+
+    def recording_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, (str, os.PathLike)):
+            opened.append(os.path.realpath(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", recording_open)
+    monkeypatch.setattr(builtins, "open", recording_open)
+    results = errors(check(pkg))
+    monkeypatch.undo()
+    link = [r for r in results if r.id == "tree.symlink"]
+    assert [r.path.rsplit("/", 1)[-1] for r in link] == ["mlperf_log_detail.txt"]
+    assert "outside the package" in link[0].message
+    assert str(outside) not in opened
+
+
+def test_files_over_50_mb_anywhere_and_never_through_a_link(pkg: Path, tmp_path: Path) -> None:
+    hidden = base(pkg) / "src" / ".cache"
+    hidden.mkdir()
+    with (hidden / "weights.bin").open("wb") as fh:
+        fh.truncate(51 * 1024 * 1024)  # sparse: no disk used
+    big_outside = tmp_path / "model.onnx"
+    with big_outside.open("wb") as fh:
+        fh.truncate(60 * 1024 * 1024)
+    (base(pkg) / "src" / "model.onnx").symlink_to(big_outside)
+    results = errors(check(pkg))
+    large = [r for r in results if r.id == "tree.file-too-large"]
+    assert [r.path.rsplit("/", 1)[-1] for r in large] == ["weights.bin"]
+    assert "50 MB" in large[0].message
+    assert ("tree.symlink", "model.onnx") in {(r.id, r.path.rsplit("/", 1)[-1]) for r in results}
+
+
+def test_counts_written_as_strings_of_digits_are_accepted(pkg: Path) -> None:
+    edit_json(
+        system_json(pkg),
+        lambda d: d.update(
+            number_of_nodes="1",
+            accelerators_per_node="8",
+            host_processors_per_node="2",
+            host_processor_core_count="64",
+        ),
+    )
+    results = without_fixture_warnings(check(pkg))
+    assert results == [], [(r.id, r.message) for r in results]
+
+
+def test_every_count_field_that_says_two_is_an_error(pkg: Path) -> None:
+    fields = (
+        "number_of_nodes",
+        "host_processors_per_node",
+        "host_processor_core_count",
+        "accelerators_per_node",
+    )
+    edit_json(system_json(pkg), lambda d: d.update(dict.fromkeys(fields, "two")))
+    found = [r.message for r in errors(check(pkg)) if r.id == "system.not-a-number"]
+    for name in fields:
+        assert any(name in message for message in found), (name, found)
+
+
+def test_sockets_with_words_stop_the_final_report(pkg: Path) -> None:
+    # generate_final_report.py does int(x["host_processors_per_node"])
+    edit_json(system_json(pkg), lambda d: d.update(host_processors_per_node="2 sockets"))
+    assert "system.not-a-number" in ids(check(pkg))
 
 
 def test_extra_file_in_accuracy_folder(pkg: Path) -> None:

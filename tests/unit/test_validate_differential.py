@@ -457,6 +457,26 @@ def _symlink(pkg: Path, good: Mapping[str, Path]) -> None:
     os.symlink(os.path.relpath(system_json(pkg), src), src / "system-link.json")
 
 
+@corruption("hidden file at the package root")
+def _hidden_root_file(pkg: Path, good: Mapping[str, Path]) -> None:
+    (pkg / ".DS_Store").write_bytes(b"\0")
+
+
+@corruption("symbolic link at the package root")
+def _root_symlink(pkg: Path, good: Mapping[str, Path]) -> None:
+    os.symlink(os.path.relpath(system_json(pkg), pkg), pkg / "README.md")
+
+
+@corruption("log linked from outside the package")
+def _log_linked_outside(pkg: Path, good: Mapping[str, Path]) -> None:
+    # the checkers read through the link; the results repository refuses it
+    log = perf_run(pkg) / "mlperf_log_summary.txt"
+    outside = pkg.parent / f"{pkg.name}-outside-summary.txt"
+    shutil.copyfile(log, outside)
+    log.unlink()
+    os.symlink(outside, log)
+
+
 @corruption("broken symbolic link")
 def _broken_symlink(pkg: Path, good: Mapping[str, Path]) -> None:
     os.symlink("nowhere.txt", base(pkg) / "src" / "dangling.txt")

@@ -48,8 +48,8 @@ def test_every_step_explains_itself_in_a_sentence_or_two() -> None:
         "division",
         "hardware",
         "scenarios",
-        "assets",
         "engine",
+        "assets",
         "import",
         "settings",
         "review",
@@ -359,12 +359,16 @@ def test_the_engine_path_saves_an_endpoint_profile(tmp_path: Path) -> None:
     )
     saved = run_plain(asker, probe=FrozenProbe(), profiles_dir=tmp_path, echo=lambda s: None)
     profile = load_profile(saved)
-    assert profile.harness == "endpoint" and profile.assets is None
+    assert profile.harness == "endpoint"
     assert profile.endpoint is not None and profile.endpoint.url == "http://127.0.0.1:8080/v1"
     assert profile.endpoint.model == "tiny-llama" and profile.endpoint.api_key_env == "MY_KEY"
-    assert "endpoint_url" in asker.asked and "model_source" not in asker.asked
+    # the prompts and the served model's tokenizer: by default the stand-ins
+    assert profile.assets is not None and profile.assets.model.kind == "tiny-engine"
+    assert profile.assets.dataset.source == "synthetic"
+    assert "endpoint_url" in asker.asked and "model_source" in asker.asked
+    assert "batch_size" not in asker.asked and "model_url" not in asker.asked
     text = saved.read_text()
-    assert "backend:" not in text and "assets:" not in text and "MY_KEY" in text
+    assert "backend:" not in text and "MY_KEY" in text
     # the answers come back from the file
     assert wizard.open_profile(saved)["endpoint_model"] == "tiny-llama"
 
@@ -390,7 +394,16 @@ def test_an_endpoint_profile_needs_an_llm_and_its_engine() -> None:
     data = wizard.profile_data(wizard.default_answers())
     data.update(harness="endpoint", endpoint={"url": "http://x/v1", "model": "m"})
     del data["backend"], data["assets"]
-    with pytest.raises(ProfileError, match="not an LLM benchmark"):
-        from mlperf_tui.profile import Profile
+    from mlperf_tui.profile import Profile
 
+    with pytest.raises(ProfileError, match="cannot drive resnet50 through a serving engine") as e:
+        Profile.model_validate(data)
+    assert "llama2-70b-99.9, llama3.1-8b, llama3.1-8b-edge" in e.value.fix
+    # an LLM the engine path knows: it needs the engine and the prompts' assets
+    data.update(benchmark="llama3.1-8b", category="datacenter", scenarios=["Offline"])
+    data.pop("endpoint")
+    with pytest.raises(ProfileError, match="the endpoint: block is missing"):
+        Profile.model_validate(data)
+    data["endpoint"] = {"url": "http://x/v1", "model": "m"}
+    with pytest.raises(ProfileError, match="an endpoint run needs the data set of prompts"):
         Profile.model_validate(data)

@@ -156,6 +156,9 @@ class MonitorScreen(Screen[Any]):
             f"elapsed {format_duration(cur.elapsed_s)}  "
             f"remaining {format_duration(state.remaining_s())}" + (f"\n{pct}" if pct else "")
         )
+        tokens = state.token_line()
+        if tokens:
+            counts += f"\n{tokens}"
         self.query_one("#monitor-counts", Static).update(counts)
         self.query_one(Sparkline).data = list(cur.throughput_history)
         hist = self.query_one(LatencyHistogram)

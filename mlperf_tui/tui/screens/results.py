@@ -45,6 +45,9 @@ def result_rows(results: Any) -> list[tuple[str, ...]]:
         metric = "-"
         if run.metric_value is not None:
             metric = format_metric(run.metric_name or "", run.metric_value, run.metric_unit)
+        tokens = run.token_latency_text() if hasattr(run, "token_latency_text") else ""
+        if tokens:
+            metric = f"{metric}; {tokens}"
         accuracy = "-"
         if run.accuracy is not None:
             accuracy = run.accuracy_text()
