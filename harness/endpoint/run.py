@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from harness.config import RunConfig
 from harness.endpoint.probe import ProbeResult, api_key, probe_endpoint
-from harness.endpoint.sut import EndpointStats, EndpointSUT, PromptStore
+from harness.endpoint.stats import EndpointStats, PromptStore
+from harness.endpoint.sut import EndpointSUT
 from harness.errors import ConfigError
 
 if TYPE_CHECKING:
