@@ -140,8 +140,12 @@ def print_preflight(console: Console, pf: Preflight) -> None:
 def results_table(results: runner.ResultsSet) -> Table:
     # fits 80 columns: the names keep their width, the metric, accuracy and validity wrap at
     # spaces; nothing is cut with "…"
-    table = Table(title=f"Results ({results.folder})", title_justify="left")
-    for name in ("benchmark", "scenario", "mode"):
+    # a results folder holds one profile's runs, so of one benchmark: its name goes in the
+    # title, which leaves the figures room at 80 columns even for long LLM names
+    names = list(dict.fromkeys(r.benchmark for r in results.runs))
+    benchmark = f"{', '.join(names)} " if names else ""
+    table = Table(title=f"Results: {benchmark}({results.folder})", title_justify="left")
+    for name in ("scenario", "mode"):
         table.add_column(name, no_wrap=True)
     for name in ("metric", "accuracy"):
         table.add_column(name, overflow="fold")
@@ -153,11 +157,11 @@ def results_table(results: runner.ResultsSet) -> Table:
         if label and metric != "-":
             metric = f"{metric} ({label})"
         if r.token_latency_text():
-            metric = f"{metric}; {r.token_latency_text()}"
+            # one figure a line: the column stays narrow at 80 columns
+            metric = f"{metric}\n{r.token_latency_text(sep=chr(10))}"
         accuracy = r.accuracy_text()
         style = None if r.status == runner.STATUS_OK and r.valid is not False else "red"
         table.add_row(
-            r.benchmark,
             r.scenario,
             r.compliance_test or r.mode,
             metric,

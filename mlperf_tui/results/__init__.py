@@ -138,14 +138,15 @@ class RunResult:
             return f"{self.accuracy:.3f}% {metric}"
         return f"{self.accuracy:.5g} {metric}"
 
-    def token_latency_text(self) -> str:
-        """ "TTFT p99 120 ms, TPOT p99 9.8 ms" for an LLM run that measured them, else ""."""
+    def token_latency_text(self, sep: str = ", ") -> str:
+        """The token latencies of an LLM run that measured them ("TTFT p99 120 ms, TPOT p99
+        9.8 ms", joined by ``sep``), else ""."""
         parts = [
             f"{name} p99 {value:.3g} ms"
             for name, value in (("TTFT", self.ttft_p99_ms), ("TPOT", self.tpot_p99_ms))
             if value is not None
         ]
-        return ", ".join(parts)
+        return sep.join(parts)
 
     def to_dict(self, base: Path | None = None) -> dict[str, Any]:
         data = asdict(self)

@@ -114,6 +114,10 @@ def test_headless_results_fit() -> None:
                   folder / "c", accuracy=0.86170, accuracy_metric="DICE"),
         RunResult("Offline-performance", "3d-unet-99.9", "Offline", "performance", None,
                   "cancelled", folder / "d"),
+        RunResult("Server-performance", "llama2-70b-99.9", "Server", "performance", None, "ok",
+                  folder / "e", valid=True, metric_name="completed_samples_per_second",
+                  metric_value=5.8, metric_unit="samples/s", ttft_p99_ms=408.2,
+                  tpot_p99_ms=4.16),
     ]  # fmt: skip
     results = ResultsSet(folder, runs, complete=False, execution="test", synthetic=True)
     text = render(results_table(results))
@@ -125,6 +129,8 @@ def test_headless_results_fit() -> None:
             "INVALID, TEST01 PASS",
             "0.8617 DICE",  # a fraction, not a percentage
             "CANCELLED",
+            "TTFT p99 408 ms",  # an LLM run's token latencies, LoadGen's 99th percentiles
+            "TPOT p99 4.16 ms",
             *[r.run_id.split("-")[0] for r in runs],
         ],
     )
