@@ -52,6 +52,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
         def with_harness(doc: dict[str, Any]) -> dict[str, Any]:
             entry = benchmarks.get(doc["name"])
             doc["built_in_harness"] = entry.task if entry else None
+            doc["runs_with"] = _how_it_runs(doc["name"])
             return doc
 
         if args.benchmark is None:
@@ -71,7 +72,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 
 def round_table(round_rules: Round) -> Table:
     """The round's benchmarks; fits 80 columns (the task wraps, the names never do)."""
-    from mlperf_tui import benchmarks, rules
+    from mlperf_tui import rules
     from mlperf_tui.rules.model import Category
 
     table = _compact_table(f"MLPerf Inference {round_rules.version}: benchmarks")
@@ -96,9 +97,20 @@ def round_table(round_rules: Round) -> Table:
             bench.task,
             suite(bench, Category.EDGE),
             suite(bench, Category.DATACENTER),
-            "built in" if benchmarks.get(bench.name) else "not yet",
+            _how_it_runs(bench.name),
         )
     return table
+
+
+def _how_it_runs(name: str) -> str:
+    """Built in, through a serving engine, or (neither) by importing another harness's logs."""
+    from mlperf_tui import benchmarks
+
+    if benchmarks.get(name) is not None:
+        return "built in"
+    if benchmarks.get(name, harness=benchmarks.ENDPOINT) is not None:
+        return "engine"
+    return "import"
 
 
 def _print_round(round_rules: Round) -> None:
@@ -188,7 +200,14 @@ def benchmark_table(round_rules: Round, bench: Benchmark) -> Table:
             ", ".join(f"{s.value} from {src.value}" for s, src in bench.inferable_from.items()),
         )
     entry = benchmarks.get(bench.name)
-    table.add_row("built-in harness", entry.task if entry else "not yet")
+    engine = benchmarks.get(bench.name, harness=benchmarks.ENDPOINT)
     if entry is not None:
-        table.add_row("models it runs", ", ".join(k.name for k in entry.models))
+        table.add_row("built-in harness", entry.task)
+    elif engine is not None:
+        table.add_row("runs with", "your serving engine (harness: endpoint)")
+    else:
+        table.add_row("runs with", "your harness: import its LoadGen logs")
+    for e in (entry, engine):
+        if e is not None:
+            table.add_row("models it runs", ", ".join(k.name for k in e.models))
     return table

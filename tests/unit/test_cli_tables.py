@@ -145,3 +145,19 @@ def test_the_commands_print_within_80_columns(
     out = capsys.readouterr().out
     assert "…" not in out
     assert max(len(line) for line in out.splitlines()) <= WIDTH
+
+
+def test_the_rules_say_how_each_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["rules", "--round", "v6.1", "--json"]) == 0
+    runs_with = {
+        b["name"]: b["runs_with"] for b in json.loads(capsys.readouterr().out)["benchmarks"]
+    }
+    assert runs_with["resnet50"] == "built in"
+    assert runs_with["llama2-70b-99.9"] == runs_with["llama3.1-8b-edge"] == "engine"
+    assert runs_with["rgat"] == runs_with["deepseek-r1"] == "import"
+    # the table says the same, in its last column
+    assert main(["rules", "--round", "v6.1"]) == 0
+    row = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("llama2-70b"))
+    assert row.rstrip().endswith("engine")
