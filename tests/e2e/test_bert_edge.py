@@ -90,6 +90,8 @@ def _verdict_says(path: Path) -> str:
     return "PASS" if "TEST PASS" in lines else "FAIL"
 
 
+# the closed variant (TEST01): slow, so make test stays under ten minutes on two cores
+@pytest.mark.slow
 def test_the_closed_division_runs_and_verifies_test01(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -51,6 +51,8 @@ def shape(results_dir: Path, package: Path) -> dict[str, Any]:
     return {"results": rows, "files": files, "json_keys": keys, "errors": errors}
 
 
+# about a minute: make test stays under ten on two cores; run it with -m slow
+@pytest.mark.slow
 def test_the_quickstart_package_is_the_one_main_built_before(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
