@@ -393,18 +393,7 @@ def run_headless(
     except KeyboardInterrupt:
         console.print("[yellow]Cancelled before the first run.[/yellow]")
         return int(ExitCode.CANCELLED)
-    if profile.harness == "import":
-        # nothing runs here: say what the logs hold (the runs, and what they measured)
-        cal, n = prepared.calibration, len(prepared.plan)
-        found = f"{n} run{'' if n == 1 else 's'} from {prepared.resolved.model_path}"
-        if cal.throughput > 0:
-            found += (
-                f"; {cal.throughput:,.1f} samples/s, {cal.latency_s * 1e3:,.2f} ms per sample "
-                f"({cal.source})"
-            )
-        console.print(f"Imported logs: {found}", markup=False)
-    else:
-        console.print(f"Model on this machine: {prepared.calibration.describe()}")
+    console.print(prepared.speed_line(), markup=False)
     console.print(plan_table(prepared))
     notes = sorted({n for r in prepared.plan for n in r.notes})
     for note in notes:

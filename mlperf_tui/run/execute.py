@@ -359,6 +359,25 @@ class Prepared:
     calibration: Calibration
     plan: list[PlannedRun]
 
+    def speed_line(self) -> str:
+        """What the plan was sized from, in a line: the model timed here, the engine's
+        expected speed, or what another harness's logs measured."""
+        cal, n = self.calibration, len(self.plan)
+        if self.profile.harness == "import":
+            found = f"{n} run{'' if n == 1 else 's'} from {self.resolved.model_path}"
+            if cal.throughput > 0:
+                found += (
+                    f"; {cal.throughput:,.1f} samples/s, {cal.latency_s * 1e3:,.2f} ms per "
+                    f"sample ({cal.source})"
+                )
+            return f"Imported logs: {found}"
+        if self.profile.harness == "endpoint":
+            return (
+                f"The engine: {cal.throughput:,.1f} samples/s ({cal.source}; the profile's "
+                "targets size the runs)"
+            )
+        return f"Model on this machine: {cal.describe()}"
+
 
 def time_model(
     profile: Profile, resolved: ResolvedAssets, *, batch_size: int | None = None

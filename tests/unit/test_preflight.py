@@ -372,3 +372,29 @@ def test_the_registry_knows_the_stand_in_sizes(benchmark: str, kind: str) -> Non
     model = benchmarks.require(benchmark).model(kind)
     assert model.standin is not None and model.standin_bytes is not None
     assert len(model.standin(0).SerializeToString()) == pytest.approx(model.standin_bytes, rel=0.01)
+
+
+def test_an_engine_run_is_checked_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # through a serving engine the prompts, logs and package still land here, and the runs
+    # still take time: the pre-flight says how much (the engine's own machine is not ours)
+    monkeypatch.setenv("MLPERF_TUI_CACHE", str(tmp_path / "cache"))
+    profile = _profile(
+        tmp_path,
+        benchmark="llama2-70b-99.9",
+        category="datacenter",
+        scenarios=["Server", "Offline"],
+        harness="endpoint",
+        endpoint={"url": "http://127.0.0.1:8000/v1", "model": "tiny-engine"},
+        assets={
+            "model": {"source": "synthetic", "kind": "tiny-engine"},
+            "dataset": {"source": "synthetic", "count": 8},
+        },
+    )
+    pf = preflight(profile, cache_dir=tmp_path / "cache")
+    kinds = {i.kind for i in pf.items}
+    assert {"disk", "memory", "time"} <= kinds
+    assert not pf.shortages
+    times = [i for i in pf.items if i.kind == "time"]
+    assert any("Server-performance" in i.what for i in times), [i.what for i in times]
+    # the accuracy log of an answer is its token ids: 4 bytes a token, 1024 tokens at most
+    assert _part(pf, "accuracy logs").bytes > 0

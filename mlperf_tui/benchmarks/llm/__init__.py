@@ -82,7 +82,9 @@ def _synthesizer(fmt: str, marker: str) -> Callable[[int, int, Path, Progress | 
     return synthesize
 
 
-def _dataset(name: str, slug: str, fmt: str, marker: str, how_to_get: str) -> DatasetKind:
+def _dataset(
+    name: str, slug: str, fmt: str, marker: str, how_to_get: str, max_tokens: int
+) -> DatasetKind:
     return DatasetKind(
         name=name,
         slug=slug,
@@ -95,6 +97,8 @@ def _dataset(name: str, slug: str, fmt: str, marker: str, how_to_get: str) -> Da
         how_to_get=how_to_get,
         generated_sample_bytes=data.GENERATED_SAMPLE_BYTES[fmt],
         generate_s_per_sample=data.GENERATE_S_PER_SAMPLE[fmt],
+        # an answer's int32 token ids, at most max_tokens of them
+        response_bytes=4 * max_tokens,
     )
 
 
@@ -148,6 +152,7 @@ LLAMA2_70B = _endpoint_entry(
         data.OPEN_ORCA,
         data.OPEN_ORCA_FILE,
         _ORCA_HOW,
+        1024,
     ),
     summary=(
         "Llama 2 70B answers 24,576 OpenOrca questions (ROUGE-1/2/L against GPT-4's answers, "
@@ -170,6 +175,7 @@ LLAMA3_8B = _endpoint_entry(
         data.CNN_LLAMA3,
         data.CNN_FILE,
         _CNN_HOW.format(folder="llama3.1-8b"),
+        128,
     ),
     summary=(
         "Llama 3.1 8B summarises 13,368 CNN/DailyMail news articles (ROUGE-1/2/L against the "
@@ -192,6 +198,7 @@ LLAMA3_8B_EDGE = _endpoint_entry(
         data.CNN_LLAMA3,
         data.CNN_EDGE_FILE,
         _CNN_HOW.format(folder="llama3.1-8b"),
+        128,
     ),
     summary=(
         "Llama 3.1 8B summarises 5,000 CNN/DailyMail news articles on an edge system (ROUGE "
@@ -213,6 +220,7 @@ GPTJ = _endpoint_entry(
         data.CNN_GPTJ,
         data.CNN_FILE,
         _CNN_HOW.format(folder="gpt-j"),
+        128,
     ),
     summary=(
         "GPT-J 6B summarises 13,368 CNN/DailyMail news articles (ROUGE-1/2/L and the generated "

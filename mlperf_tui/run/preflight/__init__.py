@@ -110,15 +110,15 @@ def preflight(
     from mlperf_tui.assets import CACHE_ENV, cache_root
     from mlperf_tui.run.execute import results_root_for
 
-    if profile.harness != "builtin" or profile.assets is None:
-        # another harness produces the results: nothing of ours runs (prepare says so)
+    if profile.harness == "import" or profile.assets is None:
+        # another harness produced the results: nothing of ours runs (prepare says so)
         note = f"harness: {profile.harness}: mlperf-tui runs nothing itself"
         item = PreflightItem("time", "nothing to check", None, None, STATUS_INFO, note=note)
         return Preflight((item,), (), 0)
     assets = profile.assets
     rules_round = rules.get_round(profile.round)
     bench = rules.get_benchmark(profile.benchmark, rules_round.version)
-    entry = benchmarks.require(bench.name, rules_round.benchmarks)
+    entry = benchmarks.require(bench.name, rules_round.benchmarks, harness=profile.harness)
     ds = entry.dataset
     model = entry.model(assets.model.kind)
     head = head or _head
