@@ -11,12 +11,15 @@ where mlperf-tui has none, the refusal names the reference script and the data s
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlperf_tui import benchmarks
-from mlperf_tui.rules.checker import ACCURACY_PATTERNS
+from mlperf_tui.rules.checker import (
+    ACCURACY_PATTERNS,
+    LEGACY_PATTERN_NAMES,
+    REFERENCE_ACCURACY_SCRIPTS,
+)
 from mlperf_tui.rules.model import Benchmark
 
 __all__ = [
@@ -27,32 +30,6 @@ __all__ = [
     "reference_script",
     "score",
 ]
-
-#: the reference accuracy script of each benchmark family in mlcommons/inference (by LoadGen's
-#: model key), for the message that says what to run when mlperf-tui cannot score a log
-_REFERENCE_SCRIPTS: Mapping[str, str] = {
-    "resnet50": "vision/classification_and_detection/tools/accuracy-imagenet.py",
-    "retinanet": "vision/classification_and_detection/tools/accuracy-openimages.py",
-    "bert": "language/bert/accuracy-squad.py",
-    "3d-unet": "vision/medical_imaging/3d-unet-kits19/accuracy_kits.py",
-    "gptj": "language/gpt-j/evaluation.py",
-    "llama2-70b": "language/llama2-70b/evaluate-accuracy.py",
-    "llama2-70b-interactive": "language/llama2-70b/evaluate-accuracy.py",
-    "mixtral-8x7b": "language/mixtral-8x7b/evaluate-accuracy.py",
-    "llama3_1-405b": "language/llama3.1-405b/evaluate-accuracy.py",
-    "llama3_1-8b": "language/llama3.1-8b/evaluate-accuracy.py",
-    "llama3_1-8b-edge": "language/llama3.1-8b/evaluate-accuracy.py",
-    "stable-diffusion-xl": "text_to_image/tools/accuracy_coco.py",
-    "dlrm-v2": "recommendation/dlrm_v2/pytorch/tools/accuracy-dlrm.py",
-    "rnnt": "speech_recognition/rnnt/accuracy_eval.py",
-    "rgat": "graph/R-GAT/tools/accuracy_igbh.py",
-}
-
-
-#: metric names of older rounds whose pattern the checker now files under another name
-#: (v4.0's RNN-T gate "WER" reads the line today's "ACCURACY" reads: history/
-#: submission_checker_v4.0.py ACC_PATTERN)
-_PATTERN_OF: Mapping[str, str] = {"WER": "ACCURACY"}
 
 
 @dataclass
@@ -85,7 +62,7 @@ def read_accuracy_txt(text: str, bench: Benchmark, scenario: str) -> dict[str, f
     values: dict[str, float | None] = {}
     for metric in _metrics(bench, scenario):
         pattern = ACCURACY_PATTERNS.get(metric) or ACCURACY_PATTERNS.get(
-            _PATTERN_OF.get(metric, "")
+            LEGACY_PATTERN_NAMES.get(metric, "")
         )
         values[metric] = None
         if pattern is None:
@@ -103,7 +80,7 @@ def read_accuracy_txt(text: str, bench: Benchmark, scenario: str) -> dict[str, f
 
 def reference_script(bench: Benchmark) -> str:
     """The reference script that scores the benchmark's accuracy log, in words."""
-    script = _REFERENCE_SCRIPTS.get(bench.loadgen_model)
+    script = REFERENCE_ACCURACY_SCRIPTS.get(bench.loadgen_model)
     where = (
         f"{script} of mlcommons/inference"
         if script

@@ -147,3 +147,30 @@ ENDPOINTS_TYPES: Mapping[Scenario, tuple[str, ...]] = {
 }
 #: closed division: the submitter folder documents quantization here (or in documentation/)
 CALIBRATION_DOC = "calibration.md"
+
+
+#: the reference accuracy script of each benchmark family in mlcommons/inference (by LoadGen's
+#: model key), for the message that says what to run when mlperf-tui cannot score a log
+REFERENCE_ACCURACY_SCRIPTS: Mapping[str, str] = {
+    "resnet50": "vision/classification_and_detection/tools/accuracy-imagenet.py",
+    "retinanet": "vision/classification_and_detection/tools/accuracy-openimages.py",
+    "bert": "language/bert/accuracy-squad.py",
+    "3d-unet": "vision/medical_imaging/3d-unet-kits19/accuracy_kits.py",
+    "gptj": "language/gpt-j/evaluation.py",
+    "llama2-70b": "language/llama2-70b/evaluate-accuracy.py",
+    "llama2-70b-interactive": "language/llama2-70b/evaluate-accuracy.py",
+    "mixtral-8x7b": "language/mixtral-8x7b/evaluate-accuracy.py",
+    "llama3_1-405b": "language/llama3.1-405b/evaluate-accuracy.py",
+    "llama3_1-8b": "language/llama3.1-8b/evaluation.py",
+    "llama3_1-8b-edge": "language/llama3.1-8b/evaluation.py",
+    "stable-diffusion-xl": "text_to_image/tools/accuracy_coco.py",
+    "dlrm-v2": "recommendation/dlrm_v2/pytorch/tools/accuracy-dlrm.py",
+    "rnnt": "speech_recognition/rnnt/accuracy_eval.py",
+    "rgat": "graph/R-GAT/tools/accuracy_igbh.py",
+}
+
+
+#: metric names of older rounds whose pattern the checker now files under another name
+#: (v4.0's RNN-T gate "WER" reads the line today's "ACCURACY" reads: history/
+#: submission_checker_v4.0.py ACC_PATTERN)
+LEGACY_PATTERN_NAMES: Mapping[str, str] = {"WER": "ACCURACY"}
