@@ -71,6 +71,8 @@ def _check_accuracy_files(scenario: Path) -> None:
     assert (scenario / "accuracy" / "mlperf_log_accuracy.json").stat().st_size <= 10 * 1024
 
 
+# about 40 s: slow, so make test stays under ten minutes on two cores (run with -m slow)
+@pytest.mark.slow
 def test_the_unet3d_profile_replays_to_an_accepted_open_package(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -236,10 +236,19 @@ def nothing_written(out: Path) -> bool:
 # -- a submission-like tree of every benchmark ------------------------------------------------
 
 
-def _benchmarks_with_categories() -> Iterator[str]:
+#: benchmarks whose generated logs take over ten seconds to import (data sets of hundreds of
+#: thousands of samples): slow, so make test stays under ten minutes on two cores
+_SLOW_IMPORTS = ("rgat", "dlrm-v3")
+
+
+def _param(name: str) -> Any:
+    return pytest.param(name, marks=pytest.mark.slow) if name in _SLOW_IMPORTS else name
+
+
+def _benchmarks_with_categories() -> Iterator[Any]:
     for bench in ROUND.benchmarks.values():
         if bench.categories:
-            yield bench.name
+            yield _param(bench.name)
 
 
 @pytest.mark.parametrize("name", list(_benchmarks_with_categories()))
@@ -272,7 +281,7 @@ def test_every_benchmark_of_the_round_imports_packages_and_validates(
 @pytest.mark.parametrize(
     "name",
     [
-        b.name
+        _param(b.name)
         for b in ROUND.benchmarks.values()
         if b.categories and set(b.compliance_tests) <= {"TEST01", "TEST04", "TEST06"}
     ],
