@@ -19,9 +19,6 @@ stand-ins of mlperf_tui.assets, generated once into the cache folder.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +30,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from harness.events import parse_event  # noqa: E402
+from _child import loadgen_metric  # noqa: E402
+
 from harness.tasks import get_task  # noqa: E402
 
 DATASET_COUNT = 256
@@ -109,23 +107,7 @@ def run_harness(
         "output_dir": str(tmp / f"out-{time.monotonic_ns()}"),
         "progress_interval_s": 0.25,
     }
-    (tmp / "RUN.json").write_text(json.dumps(run))
-    proc = subprocess.run(
-        [sys.executable, "-m", "harness", "run", "--config", str(tmp / "RUN.json")],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-        check=False,
-    )
-    result: dict[str, Any] = {}
-    for line in proc.stdout.splitlines():
-        event = parse_event(line)
-        if event["event"] in ("result", "error"):
-            result = event
-    if result.get("event") != "result" or result.get("status") != "ok":
-        raise SystemExit(f"harness run failed: {result}\n{proc.stderr[-2000:]}")
-    return float(result["loadgen"]["metric_value"])
+    return loadgen_metric(tmp, run)
 
 
 def main() -> int:

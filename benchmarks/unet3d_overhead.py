@@ -27,9 +27,6 @@ folder.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,7 +40,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from harness.events import parse_event  # noqa: E402
+from _child import loadgen_metric  # noqa: E402
+
 from harness.tasks.kits19_segmentation.sliding_window import window_origins  # noqa: E402
 
 ROI = (128, 128, 128)
@@ -218,23 +216,7 @@ def run_harness(
         "output_dir": str(tmp / f"out-{time.monotonic_ns()}"),
         "progress_interval_s": 0.25,
     }
-    (tmp / "RUN.json").write_text(json.dumps(run))
-    proc = subprocess.run(
-        [sys.executable, "-m", "harness", "run", "--config", str(tmp / "RUN.json")],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-        check=False,
-    )
-    result: dict[str, Any] = {}
-    for line in proc.stdout.splitlines():
-        event = parse_event(line)
-        if event["event"] in ("result", "error"):
-            result = event
-    if result.get("event") != "result" or result.get("status") != "ok":
-        raise SystemExit(f"harness run failed: {result}\n{proc.stderr[-2000:]}")
-    return float(result["loadgen"]["metric_value"])
+    return loadgen_metric(tmp, run)
 
 
 def main() -> int:
