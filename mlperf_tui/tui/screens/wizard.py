@@ -268,8 +268,9 @@ class StepScreen(Screen[None]):
         self.app.call_from_thread(self._show_checks, text)
 
     def _show_checks(self, text: str) -> None:
-        if self.is_mounted:
-            self.query_one("#asset-checks", Static).update(text)
+        # the worker may finish while the screen is being left (its widgets already gone)
+        for checks in self.query("#asset-checks").results(Static):
+            checks.update(text)
 
     # --- settings: calibration ---------------------------------------------------------------
 
