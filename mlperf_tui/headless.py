@@ -368,6 +368,7 @@ def run_headless(
     console = console or Console(stderr=as_json, highlight=False)
     if threading.current_thread() is threading.main_thread():
         # `kill` or a CI time-out cancels like Ctrl-C: the running child ends, runs are kept
+        # (the CLI does this for every command; a caller of this function gets it too)
         signal.signal(signal.SIGTERM, signal.default_int_handler)
     profile = load_profile(profile_path)
     console.print(

@@ -16,7 +16,9 @@ code.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -111,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     debug = bool(getattr(args, "debug", False))
     func: Callable[[argparse.Namespace], int] = getattr(args, "func", _cmd_wizard)
+    if threading.current_thread() is threading.main_thread():
+        # `kill`, a CI time-out or a closed SSH session cancels like Ctrl-C in every command:
+        # the cleanup of a half-built package or a running child happens, nothing is left half
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return int(func(args))
     except MlperfTuiError as exc:

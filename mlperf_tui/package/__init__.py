@@ -69,13 +69,62 @@ def tarball_path(out: Path) -> Path:
 _CHOOSE_OUT = "choose another --out folder"
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def _leftovers(out: Path) -> Iterator[tuple[Path, str]]:
+    """What a build of ``out`` killed midway (SIGKILL, power loss) left beside it, and its kind
+    ("building", "old"): only the leftovers of processes that no longer run."""
+    with contextlib.suppress(OSError):
+        for path in out.parent.iterdir():
+            for kind in ("building", "old"):
+                head = f".{out.name}.{kind}-"
+                if not path.name.startswith(head):
+                    continue
+                # .NAME.building-PID-XXXX, .NAME.old-.NAME.building-PID-XXXX
+                rest = path.name[len(head) :].removeprefix(f".{out.name}.building-")
+                pid = rest.split("-", 1)[0]
+                if pid.isdigit() and not _pid_alive(int(pid)):
+                    yield path, kind
+        archive = tarball_path(out)
+        for path in out.parent.glob(f".{archive.name}..{out.name}.building-*.tmp"):
+            pid = path.name.split(".building-", 1)[1].split("-", 1)[0]
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                yield path, "archive"
+
+
+def _clear_leftovers(out: Path) -> None:
+    """Remove what a killed build of ``out`` left; a package it had moved aside to replace
+    (``--force``) comes back when no package took its place."""
+    for path, kind in list(_leftovers(out)):
+        if kind == "old" and not out.exists():
+            with contextlib.suppress(OSError):
+                os.replace(path, out)
+                continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
 @contextlib.contextmanager
 def _staging(out: Path, suffix: str = "") -> Iterator[Path]:
-    """A hidden sibling of ``out`` to build in; removed unless the caller moved it away."""
+    """A hidden sibling of ``out`` to build in (named with this process's id, so that the next
+    build removes it if this one is killed); removed unless the caller moved it away."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         stage = Path(
-            tempfile.mkdtemp(prefix=f".{out.name}.building-", suffix=suffix, dir=out.parent)
+            tempfile.mkdtemp(
+                prefix=f".{out.name}.building-{os.getpid()}-", suffix=suffix, dir=out.parent
+            )
         )
     except OSError as exc:
         raise write_failed(exc, "writing the package", out.parent, _CHOOSE_OUT) from exc
@@ -86,13 +135,35 @@ def _staging(out: Path, suffix: str = "") -> Iterator[Path]:
             shutil.rmtree(stage, ignore_errors=True)
 
 
-def _check_out(out: Path, force: bool) -> None:
+def _check_out(out: Path, force: bool, tar: bool = False) -> None:
     if out.exists() and not out.is_dir():
         raise PackageError(f"{out} exists and is not a folder", "choose another --out folder")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise PackageError(
             f"{out} is not empty; not writing a package into it",
             "choose an empty or new --out folder, or pass --force to replace its contents",
+        )
+    archive = tarball_path(out)
+    if tar and archive.exists() and not force:
+        raise PackageError(
+            f"{archive} exists; not replacing it",
+            "move it away, choose another --out folder, or pass --force to replace it",
+        )
+
+
+def _refuse_taken(out: Path, force: bool, archive: Path | None = None) -> None:
+    """PackageError when ``out`` (or ``archive``) appeared while this build ran: another
+    mlperf-tui given the same --out wrote it, and it is not replaced without --force."""
+    if force:
+        return
+    taken = out.exists() and (not out.is_dir() or any(out.iterdir()))
+    if archive is not None and archive.exists():
+        out = archive
+        taken = True
+    if taken:
+        raise PackageError(
+            f"{out} was written by another build while this one ran; it is left as it is",
+            "choose another --out folder, or pass --force to replace it",
         )
 
 
@@ -111,7 +182,9 @@ def build_package(
     """
     out = Path(out)
     say: Progress = progress or (lambda _msg: None)
-    _check_out(out, force)
+    # first: a package a killed --force build had moved aside is back before out is checked
+    _clear_leftovers(out)
+    _check_out(out, force, tar)
     loaded = load_finished(results_folder(results))
     with _staging(out) as stage:
         try:
@@ -123,6 +196,7 @@ def build_package(
         if tar:
             say("archive")
             archive = tarball_path(out)
+            _refuse_taken(out, force, archive)
             tmp_archive = stage.parent / f".{archive.name}.{stage.name}.tmp"
             try:
                 with tarfile.open(tmp_archive, "w:gz") as tf:
@@ -135,6 +209,7 @@ def build_package(
                 tmp_archive.unlink(missing_ok=True)
         say("moving into place")
         old: Path | None = None
+        _refuse_taken(out, force)
         try:
             if out.exists():
                 old = out.parent / f".{out.name}.old-{stage.name}"

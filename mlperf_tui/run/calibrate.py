@@ -89,6 +89,11 @@ def calibrate(
         "--budget-s",
         str(budget_s),
     ]
+    from harness.config import PARENT_PID_ENV
+
+    env = child_env(python_path)
+    # the child stops itself if this process dies (SIGKILL) while the model is being timed
+    env[PARENT_PID_ENV] = str(os.getpid())
     try:
         done = subprocess.run(
             cmd,
@@ -96,7 +101,7 @@ def calibrate(
             text=True,
             timeout=timeout_s,
             check=False,
-            env=child_env(python_path),
+            env=env,
             stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired:

@@ -1,64 +1,27 @@
 """`mlperf-tui run --headless` refuses a run that does not fit, before anything is written.
 
 A real, too-small filesystem: a tmpfs of a few MiB mounted in a private mount namespace
-(``unshare -rm``, which needs no privilege where user namespaces are allowed) holds the cache
-or the results folder of a child ``mlperf-tui run --headless --json``. The child lists what
-the tmpfs holds after the refusal, since the mount goes away with the namespace.
+(``unshare -rm``: tests/fixtures/faults.py) holds the cache or the results folder of a child
+``mlperf-tui run --headless --json``, and what the tmpfs holds after the refusal is listed.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from faults import ROOT, cannot_mount, on_tmpfs
 
 from mlperf_tui.errors import ExitCode
-
-ROOT = Path(__file__).resolve().parents[2]
-
-#: mount a tmpfs of $1 on $2, run the rest of the arguments with stdout into $4, then list
-#: what the tmpfs holds into $3
-_SCRIPT = (
-    'size="$1"; dir="$2"; listing="$3"; out="$4"; shift 4; '
-    'mount -t tmpfs -o "size=$size" none "$dir" || exit 97; '
-    '"$@" > "$out"; rc=$?; find "$dir" -mindepth 1 > "$listing"; exit $rc'
-)
-
-
-@functools.cache
-def _cannot_mount() -> str | None:
-    """Why a test cannot mount a tmpfs here, or None when it can."""
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return "no unshare(1) on this machine, so no private mount namespace for a tmpfs"
-    with tempfile.TemporaryDirectory() as where:
-        try:
-            proc = subprocess.run(
-                [unshare, "-rm", "sh", "-c", f'mount -t tmpfs -o size=1m none "{where}"'],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"unshare -rm could not run: {exc}"
-    if proc.returncode != 0:
-        why = (proc.stderr or proc.stdout).strip() or f"exit code {proc.returncode}"
-        return f"this machine does not let the test user mount a tmpfs (unshare -rm): {why}"
-    return None
 
 
 @pytest.fixture
 def tmpfs_ok() -> None:
-    reason = _cannot_mount()
+    reason = cannot_mount()
     if reason:
         pytest.skip(reason)
 
@@ -68,21 +31,13 @@ def _run_on_tmpfs(
 ) -> tuple[int, dict[str, Any], str, list[str]]:
     """Run `mlperf-tui run PROFILE --headless --json` with a tmpfs of ``size`` on tmp_path/fs."""
     mount = tmp_path / "fs"
-    mount.mkdir()
-    listing = tmp_path / "listing.txt"
-    out = tmp_path / "outcome.json"
     command = [sys.executable, "-m", "mlperf_tui", "run", str(profile), "--headless", "--json"]
-    proc = subprocess.run(
-        [
-            "unshare", "-rm", "sh", "-c", _SCRIPT, "sh",
-            size, str(mount), str(listing), str(out), *command, *(extra or []),
-        ],
-        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path, env=env,
-    )  # fmt: skip
-    assert proc.returncode != 97, f"the tmpfs could not be mounted: {proc.stderr}"
-    doc = json.loads(out.read_text()) if out.read_text().strip() else {}
-    held = [line for line in listing.read_text().splitlines() if line.strip()]
-    return proc.returncode, doc, proc.stderr, held
+    outcome = on_tmpfs(
+        mount, [*command, *(extra or [])], size=size, env=env, timeout=120, cwd=tmp_path
+    )
+    doc = json.loads(outcome.stdout) if outcome.stdout.strip() else {}
+    held = [str(mount / name) for name in outcome.left]
+    return outcome.rc, doc, outcome.stderr, held
 
 
 def _quickstart(tmp_path: Path, output: Path) -> Path:
