@@ -434,10 +434,13 @@ def _calibrate_main(args: argparse.Namespace) -> int:
     out = sys.stdout
     sys.stdout = sys.stderr  # only the result line goes to stdout
     try:
+        cancel_when_parent_dies()
         result: dict[str, Any] = calibrate(load_run_config(args.config), args.budget_s)
         code = 0
     except HarnessError as e:
         result, code = {"error": e.message, "fix": e.fix}, int(e.exit_code)
+    except KeyboardInterrupt:
+        result, code = {"error": "cancelled by SIGINT", "fix": ""}, int(ExitCode.CANCELLED)
     out.write(json.dumps(result) + "\n")
     out.flush()
     return code
@@ -467,8 +470,9 @@ def main(argv: list[str] | None = None) -> int:
         writer.error(e.message, e.fix)
         return int(e.exit_code)
     except KeyboardInterrupt:
+        # before LoadGen started, or while the accuracy log was being scored
         out = str(config.output_dir) if config else ""
-        writer.result("cancelled", "cancelled by SIGINT before LoadGen started", out, None, None)
+        writer.result("cancelled", "cancelled by SIGINT", out, None, None)
         return int(ExitCode.CANCELLED)
     except Exception as e:
         import traceback

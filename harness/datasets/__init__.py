@@ -7,20 +7,94 @@ arrays.
 
 :class:`DiskCache` is the on-disk part: one raw file per preprocessed sample, written atomically
 (temporary file + ``os.replace``), so two processes preprocessing the same data set at once
-both end up with identical, complete files.
+both end up with identical, complete files. The cache only saves time: a sample it cannot
+write (a full disk, a read-only folder) is used from memory, and the run goes on.
+
+A writer's temporary file or folder (:func:`temporary_prefix`) is hidden and carries the
+writer's process id, so the leftovers of a killed writer can be told from a live writer's and
+removed (:func:`remove_dead_leftovers`); the asset cache (``mlperf_tui.assets``) names its
+temporaries the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DiskCache", "SampleStore", "StoreBacked"]
+__all__ = [
+    "DiskCache",
+    "SampleStore",
+    "StoreBacked",
+    "remove_dead_leftovers",
+    "temporary_prefix",
+]
+
+#: what follows ``.{name}.`` in a temporary's name: the writer's pid and tempfile's 8 random
+#: characters, ``.tmp`` for a file
+_LEFTOVER_REST = re.compile(r"(?P<pid>[0-9]+)\.[a-z0-9_]{8}(?:\.tmp)?")
+#: a whole temporary's name, for a sweep over every entry of a folder
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\." + _LEFTOVER_REST.pattern)
+
+
+def temporary_prefix(name: str) -> str:
+    """The prefix of a temporary file or folder that becomes the entry ``name``: hidden, with
+    this process's id, so a leftover can be told from a live writer's."""
+    return f".{name}.{os.getpid()}."
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` may still be running (True when it cannot be told)."""
+    if os.name == "nt" or pid <= 0:
+        return True  # os.kill would end the process on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: another user's live process
+        return True
+    return True
+
+
+def remove_dead_leftovers(folder: Path, name: str | None = None) -> int:
+    """Remove from ``folder`` the temporaries of entry ``name`` (of every entry when None) whose
+    writer is no longer alive: what a writer killed between creating and renaming them left.
+    A live writer's (another run generating the same entry) is kept. Returns how many went."""
+    try:
+        with os.scandir(folder) as it:
+            entries = [e for e in it if e.name.startswith(".")]
+    except OSError:
+        return 0
+    removed = 0
+    prefix = f".{name}." if name is not None else "."
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        if name is not None:
+            match = _LEFTOVER_REST.fullmatch(entry.name[len(prefix) :])
+        else:
+            match = _LEFTOVER.fullmatch(entry.name)
+        if match is None or _alive(int(match["pid"])):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except FileNotFoundError:
+            pass  # another process swept it first
+        except OSError:
+            continue  # a read-only cache: left for a later sweep
+        removed += 1
+    return removed
 
 
 class SampleStore:
@@ -123,19 +197,29 @@ class StoreBacked:
 
 
 class DiskCache:
-    """One raw C-order file per preprocessed sample under `folder`, named by a key."""
+    """One raw C-order file per preprocessed sample under `folder`, named by a key.
+
+    A write that fails (a full disk, a read-only folder) leaves no file and turns writing off
+    for the rest of this cache's life: the caller keeps the sample in memory, and
+    :attr:`not_written` says why the cache was not written.
+    """
 
     def __init__(self, folder: Path, sample_shape: tuple[int, ...], dtype: np.dtype) -> None:
         self.folder = folder
         self.sample_shape = sample_shape
         self.dtype = np.dtype(dtype)
         self.sample_bytes = int(np.prod(sample_shape)) * self.dtype.itemsize
+        #: why the cache could not be written ("" while it can)
+        self.not_written = ""
+        self._swept = False
+        self._lock = threading.Lock()
 
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.raw"
 
     def read_into(self, key: str, out: np.ndarray) -> bool:
-        """Fill `out` (one C-contiguous sample) from the cache; False on a miss or a bad file."""
+        """Fill `out` (one C-contiguous sample) from the cache; False on a miss or a bad file
+        (one of the wrong size: a truncated file is preprocessed again and replaced)."""
         if not out.flags.c_contiguous or out.nbytes != self.sample_bytes:
             raise ValueError("read_into needs one C-contiguous sample")
         try:
@@ -153,19 +237,39 @@ class DiskCache:
         except FileNotFoundError:
             return False
 
-    def write(self, key: str, sample: np.ndarray) -> None:
-        """Write atomically: a reader sees either no file or a complete one."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+    def write(self, key: str, sample: np.ndarray) -> bool:
+        """Write atomically: a reader sees either no file or a complete one. False when the
+        cache cannot be written (see :attr:`not_written`); nothing is left then."""
+        if self.not_written:
+            return False
         data = np.ascontiguousarray(sample, dtype=self.dtype)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key}.", suffix=".tmp")
+        tmp: str | None = None
         try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._sweep()
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=temporary_prefix(key), suffix=".tmp")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data.tobytes())
             os.replace(tmp, self.path(key))
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        except BaseException as exc:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+            if not isinstance(exc, OSError):
+                raise
+            with self._lock:
+                self.not_written = self.not_written or _why(exc)
+            return False
+        return True
+
+    def _sweep(self) -> None:
+        """Before the first write: remove what killed writers left (not once per sample: the
+        folder may hold 50,000 files)."""
+        with self._lock:
+            if self._swept:
+                return
+            self._swept = True
+        remove_dead_leftovers(self.folder)
 
     def has(self, keys: Sequence[str]) -> list[bool]:
         out = []
@@ -175,3 +279,14 @@ class DiskCache:
             except FileNotFoundError:
                 out.append(False)
         return out
+
+
+def _why(exc: OSError) -> str:
+    """Why a cache write failed, in a few words ("the disk is full")."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if exc.errno == errno.EROFS:
+        return "it is on a read-only file system"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return exc.strerror or str(exc)

@@ -33,13 +33,17 @@ The disk cache keeps the result of steps 1-3 (and the transpose) as uint8 [3, 22
 file per image, 147 KiB each (7.5 GB for all 50,000, a quarter of float32 .npy files); step 4
 is exact from it and runs when LoadGen loads the samples, never on the timed path. Its folder
 is keyed by the data set's real path and val_map.txt content and by PREPROCESSING_ID; each
-file by the image's name, size and mtime, so a replaced JPEG is preprocessed again.
+file by the image's name, size and mtime, so a replaced JPEG is preprocessed again, and a
+truncated file (the wrong size) is too. A cache that cannot be written (a full disk, a
+read-only folder) does not stop the run: the samples are preprocessed in memory, and the
+harness says so once on stderr (and in the preprocessing phase of an accuracy run).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -288,6 +292,7 @@ class ImagenetDataset(StoreBacked):
         self._workers = workers or max(1, os.cpu_count() or 1)
         self.cache_hits = 0
         self.cache_misses = 0
+        self._said_not_written = False
 
     def _check_images_exist(self) -> None:
         # one directory listing per folder, not one stat per image: 50,000 names in ~50 ms
@@ -350,11 +355,34 @@ class ImagenetDataset(StoreBacked):
             progress(label, 0, len(todo))
 
         with ThreadPoolExecutor(self._workers) as pool:
-            for done, _ in enumerate(pool.map(self._make, todo), start=1):
+            for done, _ in enumerate(pool.map(self._precompute, todo), start=1):
                 if progress and (done == len(todo) or done % 64 == 0):
                     progress(label, done, len(todo))
         self.cache_misses += len(todo)
+        note = self.cache_note()
+        if progress and note:
+            progress(f"Preprocessing in memory as LoadGen loads: {note}", len(todo), len(todo))
         return len(todo)
+
+    def _precompute(self, index: int) -> None:
+        # a cache that cannot be written would throw the work away: LoadGen's load does it
+        if not self._cache.not_written:
+            self._make(index)
+
+    def cache_note(self) -> str:
+        """Why the preprocessed-sample cache was not written ("" when it was), said once on
+        stderr: the run goes on with the samples preprocessed in memory."""
+        why = self._cache.not_written
+        if not why:
+            return ""
+        note = (
+            f"the preprocessed-sample cache in {self.cache_folder} was not written ({why}); "
+            "the next run preprocesses the samples again"
+        )
+        if not self._said_not_written:
+            self._said_not_written = True
+            print(f"harness: {note}", file=sys.stderr)
+        return note
 
     def _fill(self, indices: np.ndarray, rows: dict[str, np.ndarray]) -> None:
         # Threads: the kernel's first touch of the fresh pages of `rows` dominates reading and
@@ -373,6 +401,7 @@ class ImagenetDataset(StoreBacked):
             hits = sum(pool.map(one, range(len(indices))))
         self.cache_hits += hits
         self.cache_misses += len(indices) - hits
+        self.cache_note()
 
     def image_path(self, index: int) -> Path:
         return self.folder / self.names[index]

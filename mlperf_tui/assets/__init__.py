@@ -8,15 +8,24 @@ generator. This package caches them, deterministically from a seed:
 - :func:`synthetic_model` - one of the entry's models with random weights;
 - :func:`synthetic_dataset` - a folder of the entry's data-set layout with ``count`` samples.
 
+A cached stand-in is checked before it is used, and rebuilt when damaged: a model file
+(truncated or edited) against the sha256 and size recorded beside it (``NAME.sha256``), a
+data-set folder (a file truncated or missing) against the size of every file recorded in it
+(``.manifest.json``). Each appears complete or not at all (a temporary file or folder,
+renamed).
+
 Real assets use the same code path: :func:`resolve_model` / :func:`resolve_dataset` accept a
 local path (checked on the spot), an http(s) URL with its sha256 (downloaded with resume,
 verified, cached by hash; an archive is unpacked safely) or ``synthetic``. Progress goes to a
 callback ``progress(label, done, total)`` that the CLI and TUI render. Every failure a user can
-cause is an :class:`~mlperf_tui.errors.AssetError` with a fix.
+cause is an :class:`~mlperf_tui.errors.AssetError` with a fix, or, for a cache that cannot be
+written, :class:`~mlperf_tui.errors.DiskFull` / :class:`~mlperf_tui.errors.NotWritable`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -26,7 +35,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mlperf_tui.assets.cache import CACHE_ENV, atomic_file, cache_root, ensure_dir
+from harness.datasets import remove_dead_leftovers, temporary_prefix
+from mlperf_tui.assets.cache import (
+    CACHE_ENV,
+    atomic_file,
+    cache_root,
+    cache_write_failed,
+    ensure_dir,
+)
 from mlperf_tui.assets.download import (
     content_length,
     download,
@@ -71,6 +87,11 @@ Progress = Callable[[str, int, "int | None"], None]
 SYNTHETIC = "synthetic"
 #: bump when a generator's output changes, so stale stand-ins are not reused
 GENERATOR_VERSION = 1
+#: beside a generated model file: its sha256 and size (JSON), so a damaged file is rebuilt
+CHECKSUM_SUFFIX = ".sha256"
+#: in a generated data-set folder: the size of every file in it (JSON), so a damaged one is
+#: rebuilt; hidden, so no data-set reader takes it for a sample
+MANIFEST = ".manifest.json"
 
 
 # --- stand-ins -------------------------------------------------------------------------------
@@ -108,7 +129,8 @@ def synthetic_model(
     cache_dir: Path | str | None = None,
     progress: Progress | None = None,
 ) -> Path:
-    """The cached stand-in of one of the entry's models, generated on first use."""
+    """The cached stand-in of one of the entry's models, generated on first use and again
+    when the cached file is damaged (its sha256 or size is not the one recorded)."""
     model = entry.model(kind)
     if model.folder_standin is not None:
         return _synthetic_model_folder(entry, model, seed, cache_dir, progress)
@@ -118,17 +140,99 @@ def synthetic_model(
             f"use one of: {', '.join(entry.standins)}, or give the model's path",
         )
     target = synthetic_model_path(entry, kind, seed, cache_dir)
-    if target.is_file():
+    if _file_intact(target):
         return target
-    label = f"Generating the synthetic {model.name} model"
+    verb = "Regenerating the damaged" if target.exists() else "Generating the"
+    label = f"{verb} synthetic {model.name} model"
     if progress:
         progress(label, 0, 1)
     data = model.standin(seed).SerializeToString()
-    with atomic_file(target) as tmp:
-        tmp.write_bytes(data)
+    try:
+        with atomic_file(target) as tmp:
+            tmp.write_bytes(data)
+        # after the model: a model without its record is rebuilt, never trusted
+        record = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        with atomic_file(_checksum_path(target)) as tmp:
+            tmp.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    except OSError as exc:
+        if target.is_file() and not _checksum_path(target).exists():
+            return target  # an older mlperf-tui's, in a cache it cannot rewrite: used as before
+        raise cache_write_failed(
+            exc, f"writing the synthetic {model.name} model", target.parent
+        ) from None
     if progress:
         progress(label, 1, 1)
     return target
+
+
+def _checksum_path(model_file: Path) -> Path:
+    return model_file.with_name(model_file.name + CHECKSUM_SUFFIX)
+
+
+def _file_intact(path: Path) -> bool:
+    """Whether the generated file at ``path`` is the one written: the size and sha256
+    recorded beside it (a file without its record, from an older mlperf-tui, is rebuilt)."""
+    try:
+        record = json.loads(_checksum_path(path).read_text(encoding="utf-8"))
+        if path.stat().st_size != record["bytes"]:
+            return False
+        return bool(sha256_file(path) == record["sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _write_manifest(folder: Path) -> None:
+    """Record the size of every file in a freshly built folder (before it is renamed)."""
+    sizes: dict[str, int] = {}
+    for top, _dirs, files in os.walk(folder):
+        for name in files:
+            path = Path(top, name)
+            sizes[path.relative_to(folder).as_posix()] = path.stat().st_size
+    (folder / MANIFEST).write_text(json.dumps({"files": sizes}) + "\n", encoding="utf-8")
+
+
+def _folder_intact(folder: Path, marker: str) -> bool:
+    """Whether a generated folder holds its marker and every file its manifest lists, at the
+    size recorded (a stat per file: no reading). A folder without a manifest, written by an
+    older mlperf-tui, is trusted as it was."""
+    if not (folder / marker).is_file():
+        return False
+    try:
+        text = (folder / MANIFEST).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    try:
+        files = json.loads(text)["files"]
+        return all(os.stat(folder / rel).st_size == size for rel, size in files.items())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def _discard(folder: Path) -> None:
+    """Move a damaged cached folder aside (an atomic rename: readers see it or nothing), then
+    delete it; a leftover of a killed deleter carries its pid and is swept later."""
+    aside = folder.with_name(f"{temporary_prefix(folder.name)}{os.urandom(4).hex()}")
+    try:
+        os.rename(folder, aside)
+    except FileNotFoundError:
+        return  # another process moved it first
+    except OSError as exc:
+        raise cache_write_failed(
+            exc, f"replacing the damaged {folder.name}", folder.parent
+        ) from None
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _build_folder(root: Path, name: str, doing: str) -> Path:
+    """A new temporary folder in ``root`` that becomes ``name`` once complete; what killed
+    builders of ``name`` left is removed first."""
+    remove_dead_leftovers(root, name)
+    try:
+        return Path(tempfile.mkdtemp(dir=root, prefix=temporary_prefix(name)))
+    except OSError as exc:
+        raise cache_write_failed(exc, doing, root) from None
 
 
 def _synthetic_model_folder(
@@ -148,7 +252,8 @@ def _synthetic_model_folder(
     label = f"Generating the synthetic {model.name} model"
     if progress:
         progress(label, 0, 1)
-    build = Path(tempfile.mkdtemp(dir=root, prefix=f".{target.name}."))
+    doing = f"writing the synthetic {model.name} model"
+    build = _build_folder(root, target.name, doing)
     try:
         model.folder_standin(seed, build)
         build.chmod(0o755)
@@ -158,10 +263,7 @@ def _synthetic_model_folder(
             if not target.is_dir():  # not another process winning the race
                 raise
     except OSError as exc:
-        raise AssetError(
-            f"cannot write the synthetic {model.name} model in {root}: {exc.strerror or exc}",
-            f"free some disk space there, or set {CACHE_ENV} to another folder",
-        ) from None
+        raise cache_write_failed(exc, doing, root) from None
     finally:
         shutil.rmtree(build, ignore_errors=True)
     if progress:
@@ -176,28 +278,31 @@ def synthetic_dataset(
     cache_dir: Path | str | None = None,
     progress: Progress | None = None,
 ) -> Path:
-    """A cached folder of ``count`` generated samples in the entry's data-set layout."""
+    """A cached folder of ``count`` generated samples in the entry's data-set layout,
+    generated on first use and again when a file in it is damaged (truncated, missing)."""
     if count < 1:
         raise AssetError(
             f"a synthetic data set needs at least 1 sample, got {count}", "use a positive count"
         )
     target = synthetic_dataset_path(entry, count, seed, cache_dir)
-    if (target / entry.dataset.marker).is_file():
+    marker = entry.dataset.marker
+    if _folder_intact(target, marker):
         return target
     root = ensure_dir(target.parent)
-    build = Path(tempfile.mkdtemp(dir=root, prefix=f".{target.name}."))
+    if target.exists():
+        _discard(target)
+    doing = "writing the synthetic data set"
+    build = _build_folder(root, target.name, doing)
     try:
         entry.dataset.synthesize(count, seed, build, progress)
+        _write_manifest(build)
         try:
             os.rename(build, target)  # atomic: the folder appears complete or not at all
         except OSError:
-            if not (target / entry.dataset.marker).is_file():  # not another process winning
+            if not _folder_intact(target, marker):  # not another process winning
                 raise
     except OSError as exc:
-        raise AssetError(
-            f"cannot write the synthetic data set in {root}: {exc.strerror or exc}",
-            f"free some disk space there, or set {CACHE_ENV} to another folder",
-        ) from None
+        raise cache_write_failed(exc, doing, root) from None
     finally:
         shutil.rmtree(build, ignore_errors=True)
     return target

@@ -1,9 +1,19 @@
-"""Verified downloads (resumable, checked against a sha256) and safe archive extraction."""
+"""Verified downloads (resumable, checked against a sha256) and safe archive extraction.
+
+A cached download is checked again before it is used: ``NAME.verified`` beside it records
+the sha256, size and mtime it was verified with, and a file whose size or mtime changed since
+(truncated, replaced) is hashed again; one that no longer matches is deleted and downloaded
+again. A cache that cannot be written is a user error with the fix (a full disk exits 5, a
+read-only folder 3); a partial download stays, and the next run resumes it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import http.client
+import json
 import os
 import shutil
 import stat
@@ -14,10 +24,14 @@ import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from mlperf_tui.assets.cache import cache_root, ensure_dir
-from mlperf_tui.errors import AssetError
+from harness.datasets import remove_dead_leftovers, temporary_prefix
+from mlperf_tui.assets.cache import atomic_file, cache_root, cache_write_failed, ensure_dir
+from mlperf_tui.errors import AssetError, MlperfTuiError
+
+#: beside a cached download: the sha256, size and mtime it was verified with (JSON)
+VERIFIED_SUFFIX = ".verified"
 
 if TYPE_CHECKING:
     from mlperf_tui.benchmarks import Progress
@@ -29,6 +43,42 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def _verified_path(target: Path) -> Path:
+    return target.with_name(target.name + VERIFIED_SUFFIX)
+
+
+def _record_verified(target: Path, sha: str) -> None:
+    """Remember that ``target`` matched ``sha`` as it is now (best effort: without the record,
+    the next use hashes the file again)."""
+    st = target.stat()
+    record = {"sha256": sha, "bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+    with contextlib.suppress(OSError, MlperfTuiError), atomic_file(_verified_path(target)) as tmp:
+        tmp.write_text(json.dumps(record) + "\n", encoding="utf-8")
+
+
+def _still_verified(target: Path, sha: str) -> bool:
+    """Whether the cached ``target`` matches ``sha``: unchanged since it was verified, or
+    hashed again now."""
+    try:
+        record = json.loads(_verified_path(target).read_text(encoding="utf-8"))
+        st = target.stat()
+        if (record["sha256"], record["bytes"], record["mtime_ns"]) == (
+            sha,
+            st.st_size,
+            st.st_mtime_ns,
+        ):
+            return True
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    try:
+        matches = sha256_file(target) == sha
+    except OSError:
+        return False
+    if matches:
+        _record_verified(target, sha)
+    return matches
 
 
 def download_path(url: str, sha256: str, cache_dir: Path | str | None = None) -> Path:
@@ -70,7 +120,15 @@ def download(
     name = target.name
     folder = ensure_dir(target.parent)
     if target.is_file():
-        return target
+        if _still_verified(target, sha):
+            return target
+        try:  # damaged since it was downloaded (truncated, replaced): fetch it again
+            target.unlink()
+            _verified_path(target).unlink(missing_ok=True)
+        except OSError as exc:
+            raise cache_write_failed(
+                exc, f"replacing the damaged download {name}", folder
+            ) from None
     part = folder / f"{name}.part"
     have = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers={"User-Agent": "mlperf-tui"})
@@ -95,30 +153,7 @@ def download(
         ) from None
     if response is not None:
         with response:
-            resumed = response.status == 206
-            mode = "ab" if resumed else "wb"
-            done = have if resumed else 0
-            length = response.headers.get("Content-Length")
-            total = done + int(length) if length and length.isdigit() else None
-            if progress:
-                progress(label, done, total)
-            try:
-                with open(part, mode) as fh:
-                    while block := response.read(1 << 20):
-                        fh.write(block)
-                        done += len(block)
-                        if progress:
-                            progress(label, done, total)
-            except (OSError, http.client.HTTPException) as exc:
-                raise AssetError(
-                    f"download of {url} stopped at {done} bytes: {exc!r}",
-                    "run again: the download resumes where it stopped",
-                ) from None
-            if total is not None and done < total:
-                raise AssetError(
-                    f"download of {url} stopped at {done} of {total} bytes (connection closed)",
-                    "run again: the download resumes where it stopped",
-                )
+            _receive(response, url, part, have, label, progress)
     got = sha256_file(part)
     if got != sha:
         part.unlink(missing_ok=True)
@@ -126,8 +161,51 @@ def download(
             f"{name} from {url} has sha256 {got}, expected {sha}",
             "check the checksum in the profile; the corrupt download was deleted, run again",
         )
-    os.replace(part, target)
+    try:
+        os.replace(part, target)
+    except OSError as exc:
+        raise cache_write_failed(exc, f"downloading {name}", folder) from None
+    _record_verified(target, sha)
     return target
+
+
+def _receive(
+    response: Any, url: str, part: Path, have: int, label: str, progress: Progress | None
+) -> None:
+    """Write the response's body to the partial file ``part`` (appended when the server
+    resumes after ``have`` bytes)."""
+    resumed = response.status == 206
+    done = have if resumed else 0
+    length = response.headers.get("Content-Length")
+    total = done + int(length) if length and length.isdigit() else None
+    if progress:
+        progress(label, done, total)
+
+    def read() -> bytes:
+        try:
+            block: bytes = response.read(1 << 20)
+        except (OSError, http.client.HTTPException) as exc:
+            raise AssetError(
+                f"download of {url} stopped at {done} bytes: {exc!r}",
+                "run again: the download resumes where it stopped",
+            ) from None
+        return block
+
+    try:
+        with open(part, "ab" if resumed else "wb") as fh:
+            while block := read():
+                fh.write(block)
+                done += len(block)
+                if progress:
+                    progress(label, done, total)
+    except OSError as exc:  # opening or writing the partial file: the disk, not the network
+        name = part.name.removesuffix(".part")
+        raise cache_write_failed(exc, f"downloading {name}", part.parent) from None
+    if total is not None and done < total:
+        raise AssetError(
+            f"download of {url} stopped at {done} of {total} bytes (connection closed)",
+            "run again: the download resumes where it stopped",
+        )
 
 
 def is_url(source: str) -> bool:
@@ -174,6 +252,10 @@ def _check_zip_members(zf: zipfile.ZipFile, archive: Path) -> None:
             raise _refuse(archive, info.filename, "a device file, pipe or other special file")
 
 
+#: errno values of an unpacking that failed for the disk, not the archive
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
 def extract(archive: Path, dest_root: Path) -> Path:
     """Unpack a .tar(.gz|.bz2|.xz) or .zip next to its download, atomically.
 
@@ -183,7 +265,11 @@ def extract(archive: Path, dest_root: Path) -> Path:
     dest = dest_root / "extracted"
     if dest.is_dir():
         return dest
-    build = Path(tempfile.mkdtemp(dir=dest_root, prefix=".extract."))
+    remove_dead_leftovers(dest_root, dest.name)
+    try:
+        build = Path(tempfile.mkdtemp(dir=dest_root, prefix=temporary_prefix(dest.name)))
+    except OSError as exc:
+        raise cache_write_failed(exc, f"unpacking {archive.name}", dest_root) from None
     try:
         if zipfile.is_zipfile(archive):
             with zipfile.ZipFile(archive) as zf:
@@ -198,10 +284,16 @@ def extract(archive: Path, dest_root: Path) -> Path:
                 f"{archive.name} is not a .tar or .zip archive", "give a folder or an archive URL"
             )
         os.rename(build, dest)
-    except (tarfile.TarError, zipfile.BadZipFile, OSError) as exc:
+    except (tarfile.TarError, zipfile.BadZipFile) as exc:
         raise AssetError(
             f"cannot unpack {archive.name}: {exc}", "re-download the archive"
         ) from None
+    except OSError as exc:
+        if exc.errno not in _WRITE_ERRNOS:
+            raise AssetError(
+                f"cannot unpack {archive.name}: {exc}", "re-download the archive"
+            ) from None
+        raise cache_write_failed(exc, f"unpacking {archive.name}", dest_root) from None
     finally:
         shutil.rmtree(build, ignore_errors=True)
     return dest

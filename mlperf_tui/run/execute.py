@@ -4,22 +4,27 @@
 the plan one child at a time, passing each child's JSON events to ``on_event`` (called on the
 thread that runs ``execute``: a Textual worker posts them as messages), keeping them in
 ``events.jsonl``; cancel with a ``threading.Event``. The folder it writes is the results folder
-of :mod:`mlperf_tui.results`.
+of :mod:`mlperf_tui.results`; a write there that fails (a full disk, a read-only folder) is a
+user error with the fix (:func:`mlperf_tui.results.results_write_failed`), and the runs that
+finished before it keep their files and the summary written after them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import shutil
+import signal
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlperf_tui import benchmarks, compliance, rules
-from mlperf_tui.errors import RunError
+from mlperf_tui.errors import MlperfTuiError, RunError
 from mlperf_tui.results import (
     PLAN,
     PROFILE,
@@ -34,6 +39,7 @@ from mlperf_tui.results import (
     ResultsSet,
     RunResult,
     new_results_folder,
+    results_write_failed,
     write_json,
     write_summary,
 )
@@ -43,6 +49,8 @@ from mlperf_tui.run.child import run_child, run_config
 from mlperf_tui.run.events import OnEvent, RunnerEvent, ignore
 from mlperf_tui.run.inputs import ResolvedAssets, resolve_assets
 from mlperf_tui.run.plan import PlannedRun, plan_runs, run_id_for
+from mlperf_tui.run.running import registered
+from mlperf_tui.run.running import warning as running_warning
 from mlperf_tui.run.settings import CANCEL_GRACE_S, RESULTS_DIRNAME, TEST_SETTINGS, TestSettings
 
 if TYPE_CHECKING:
@@ -159,6 +167,15 @@ def _system_json(profile: Profile) -> dict[str, Any]:
         return {"_error": {"value": "", "status": "error", "reason": str(exc)}}
 
 
+@contextlib.contextmanager
+def _writing(folder: Path) -> Iterator[None]:
+    """Writes into the results folder ``folder``: an OSError is the user error with the fix."""
+    try:
+        yield
+    except OSError as exc:
+        raise results_write_failed(exc, folder) from None
+
+
 def results_root_for(
     profile: Profile, results_root: Path | None = None, profile_path: Path | None = None
 ) -> Path:
@@ -207,14 +224,22 @@ def execute(
             profile, results_root=root, folder=folder, on_event=on_event, profile_path=profile_path
         )
     cancel = cancel or threading.Event()
+    created = folder is None
     if folder is None:
         folder = new_results_folder(results_root_for(profile, results_root, profile_path))
-    folder.mkdir(parents=True, exist_ok=True)
     runs_dir = folder / RUNS
-    runs_dir.mkdir(exist_ok=True)
-    (folder / PROFILE).write_text(dump_profile(profile), encoding="utf-8")
-    write_json(folder / SYSTEM, dict(system) if system is not None else _system_json(profile))
-    write_json(folder / PLAN, [r.to_dict() for r in plan])
+    try:
+        with _writing(folder):
+            folder.mkdir(parents=True, exist_ok=True)
+            runs_dir.mkdir(exist_ok=True)
+            (folder / PROFILE).write_text(dump_profile(profile), encoding="utf-8")
+            system_json = dict(system) if system is not None else _system_json(profile)
+            write_json(folder / SYSTEM, system_json)
+            write_json(folder / PLAN, [r.to_dict() for r in plan])
+    except MlperfTuiError:
+        if created:  # the new folder holds nothing worth keeping (a read-only disk keeps it)
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     bench = rules.get_benchmark(profile.benchmark, profile.round)
     entry = benchmarks.require(bench.name, harness=profile.harness)
 
@@ -234,6 +259,12 @@ def execute(
     on_event(RunnerEvent("plan", total=total, data={"runs": [r.to_dict() for r in plan]}))
     by_id: dict[str, RunResult] = {}
     stop_reason = ""
+    failed = False
+    # other runs writing beside this one share the machine: say so (their folders are theirs)
+    in_progress = contextlib.ExitStack()
+    beside = running_warning(in_progress.enter_context(registered(folder.parent, folder)))
+    if beside:
+        on_event(RunnerEvent("message", data={"text": beside}))
     try:
         for index, run in enumerate(plan):
             run_dir = runs_dir / run.run_id
@@ -247,48 +278,75 @@ def execute(
                 results_set.runs.append(res)
                 by_id[run.run_id] = res
                 continue
-            run_dir.mkdir(parents=True, exist_ok=False)
-            (run_dir / "user.conf").write_text(run.user_conf(), encoding="utf-8")
-            if run.compliance_test:
-                (run_dir / "audit.config").write_text(
-                    rules.audit_config(run.compliance_test, bench), encoding="utf-8"
-                )
-            run_config(run, profile, resolved, run_dir, task=run.task).write(run_dir / RUN_CONFIG)
+            with _writing(folder):
+                run_dir.mkdir(parents=True, exist_ok=False)
+                (run_dir / "user.conf").write_text(run.user_conf(), encoding="utf-8")
+                if run.compliance_test:
+                    (run_dir / "audit.config").write_text(
+                        rules.audit_config(run.compliance_test, bench), encoding="utf-8"
+                    )
+                config = run_config(run, profile, resolved, run_dir, task=run.task)
+                config.write(run_dir / RUN_CONFIG)
             on_event(RunnerEvent("run_start", run.run_id, index, total, data=run.to_dict()))
             t0 = time.monotonic_ns()
-            code, result_ev, error_ev, p90 = run_child(
-                run, run_dir, index, total, on_event, cancel, cancel_grace_s, entry.python_path
-            )
+            with _writing(folder):  # the child's events.jsonl and harness.stderr.log
+                code, result_ev, error_ev, p90 = run_child(
+                    run, run_dir, index, total, on_event, cancel, cancel_grace_s, entry.python_path
+                )
             res = _result_from(run, run_dir, code, result_ev, error_ev, p90, cancel.is_set())
             res.duration_s = round((time.monotonic_ns() - t0) / 1e9, 3)
             if run.compliance_test and res.ok:
-                res.compliance = _verify_compliance(
-                    run,
-                    run_dir,
-                    runs_dir,
-                    by_id,
-                    resolved.dataset_path,
-                    _tokenizer(profile, resolved),
-                )
-            write_json(run_dir / RESULT, res.to_dict(folder))
+                with _writing(folder):
+                    res.compliance = _verify_compliance(
+                        run,
+                        run_dir,
+                        runs_dir,
+                        by_id,
+                        resolved.dataset_path,
+                        _tokenizer(profile, resolved),
+                    )
+            with _writing(folder):
+                write_json(run_dir / RESULT, res.to_dict(folder))
             results_set.runs.append(res)
             by_id[run.run_id] = res
+            # after every run, not only at the end: a runner killed later (SIGKILL, power
+            # loss) leaves a summary of the runs that finished, marked incomplete
+            with _writing(folder):
+                write_summary(results_set)
             on_event(RunnerEvent("run_end", run.run_id, index, total, result=res))
             if code == 2:
                 stop_reason = f"not started: {run.run_id} could not set up ({res.message})"
+    except BaseException:
+        failed = True
+        raise
     finally:
         results_set.complete = (
             not cancel.is_set()
             and len(results_set.runs) == total
             and all(r.ok for r in results_set.runs)
         )
-        write_summary(results_set)
+        summary_error: MlperfTuiError | None = None
+        try:
+            with _writing(folder):
+                write_summary(results_set)
+        except MlperfTuiError as exc:
+            summary_error = exc  # after another error, that one is what the user sees
         on_event(
             RunnerEvent(
                 "done", total=total, data={"complete": results_set.complete, "folder": str(folder)}
             )
         )
+        in_progress.close()
+        if summary_error is not None and not failed:
+            raise summary_error
     return results_set
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _result_from(
@@ -328,6 +386,11 @@ def _result_from(
         res.status = STATUS_FAILED
     if res.status == STATUS_FAILED and not res.message:
         res.message = f"the harness exited with code {code}; see harness.stderr.log"
+        if code < 0:  # the child was killed by a signal (the OOM killer, `kill -9`)
+            res.message = (
+                f"the harness was killed by {_signal_name(-code)} before the run finished "
+                "(out of memory, or killed by hand?); see harness.stderr.log"
+            )
     figures = _loadgen_figures(folder)
     res.valid = figures.get("result_valid")
     res.metric_name = figures.get("metric_name")
