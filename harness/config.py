@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -263,11 +264,22 @@ class RunConfig:
         return data
 
 
+def _shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` for a message: one line, at most about ``limit`` characters."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to write out
+        text = "a number of thousands of digits"
+    except RecursionError:
+        text = "a value nested too deeply to show"
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 def _unknown_key_error(where: str, key: str, allowed: set[str]) -> ConfigError:
     close = difflib.get_close_matches(key, sorted(allowed), n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     return ConfigError(
-        f"{where}: unknown key {key!r}",
+        f"{where}: unknown key {_shown(key)}",
         f"{hint}remove it; allowed keys: {', '.join(sorted(allowed))}",
     )
 
@@ -275,49 +287,76 @@ def _unknown_key_error(where: str, key: str, allowed: set[str]) -> ConfigError:
 def _choice(where: str, value: Any, choices: tuple[str, ...]) -> str:
     if isinstance(value, str) and value in choices:
         return value
-    close = difflib.get_close_matches(str(value), choices, n=1)
+    close = difflib.get_close_matches(
+        value if isinstance(value, str) else _shown(value), choices, n=1
+    )
     hint = f"did you mean {close[0]!r}? " if close else ""
-    raise ConfigError(f"{where} is {value!r}", f"{hint}use one of: {', '.join(choices)}")
+    raise ConfigError(f"{where} is {_shown(value)}", f"{hint}use one of: {', '.join(choices)}")
 
 
 def _string(where: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"{where} is {value!r}, not a non-empty string", f"set {where}")
+        raise ConfigError(f"{where} is {_shown(value)}, not a non-empty string", f"set {where}")
     return value
 
 
 def _int(where: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{where} is {value!r}", f"set {where} to a whole number >= {minimum}")
+        raise ConfigError(
+            f"{where} is {_shown(value)}", f"set {where} to a whole number >= {minimum}"
+        )
     return value
 
 
 def _number(where: str, value: Any, minimum: float, strict: bool = False) -> float:
+    """A finite number above ``minimum`` (JSON's NaN and Infinity, and integers too large for a
+    float, are refused)."""
     bad = isinstance(value, bool) or not isinstance(value, int | float)
     if not bad:
-        bad = value <= minimum if strict else value < minimum
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        bad = not math.isfinite(number) or (number <= minimum if strict else number < minimum)
     if bad:
         rel = ">" if strict else ">="
-        raise ConfigError(f"{where} is {value!r}", f"set {where} to a number {rel} {minimum}")
-    return float(value)
+        raise ConfigError(f"{where} is {_shown(value)}", f"set {where} to a number {rel} {minimum}")
+    return number
 
 
 def _path(where: str, value: Any, kind: str) -> Path:
     """An absolute path; kind: "file" / "dir" / "exists" (either) must exist, "any" need not."""
     text = _string(where, value)
-    path = Path(text).expanduser()
+    if "\0" in text:
+        raise ConfigError(f"{where} holds a NUL character", f"check {where} in RUN.json")
+    try:
+        path = Path(text).expanduser()
+    except RuntimeError:  # "~name/..." of a user this machine does not know
+        raise ConfigError(
+            f"{where} starts with an unknown home folder ({_shown(text)})",
+            "use an absolute path: the harness never depends on its working folder",
+        ) from None
     if not path.is_absolute():
         raise ConfigError(
-            f"{where} is a relative path ({text!r})",
+            f"{where} is a relative path ({_shown(text)})",
             "use an absolute path: the harness never depends on its working folder",
         )
+    # a path with a line break or another control character is shown quoted, on one line
+    shown = text if text.isprintable() and len(text) <= 500 else _shown(text, 200)
     if kind == "file" and not path.is_file():
-        raise ConfigError(f"{where}: no such file {text}", f"check {where} in RUN.json")
+        raise ConfigError(f"{where}: no such file {shown}", f"check {where} in RUN.json")
     if kind == "dir" and not path.is_dir():
-        raise ConfigError(f"{where}: no such folder {text}", f"check {where} in RUN.json")
+        raise ConfigError(f"{where}: no such folder {shown}", f"check {where} in RUN.json")
     if kind == "exists" and not path.exists():
-        raise ConfigError(f"{where}: no such file or folder {text}", f"check {where} in RUN.json")
+        raise ConfigError(f"{where}: no such file or folder {shown}", f"check {where} in RUN.json")
     return path
+
+
+def _plain(value: Any) -> bool:
+    """A task option's value: text, a boolean or a finite number."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str | int | bool)
 
 
 def _json_value(value: Any) -> bool:
@@ -338,7 +377,7 @@ def _base_url(value: Any) -> str:
     scheme, sep, rest = text.partition("://")
     if not sep or scheme not in ("http", "https") or not rest or "/completions" in rest:
         raise ConfigError(
-            f"endpoint.base_url is {value!r}",
+            f"endpoint.base_url is {_shown(value)}",
             "give the API root with its scheme, e.g. http://127.0.0.1:8000/v1 "
             "(the harness adds /completions and /models)",
         )
@@ -360,9 +399,13 @@ def parse_endpoint(data: Any) -> EndpointOptions:
     key_env = data.get("api_key_env")
     tokenizer = data.get("tokenizer_dir")
     extra = data.get("extra_body", {})
-    if not isinstance(extra, dict) or not _json_value(extra):
+    try:
+        plain = isinstance(extra, dict) and _json_value(extra)
+    except RecursionError:
+        plain = False
+    if not plain:
         raise ConfigError(
-            f"endpoint.extra_body is {extra!r}",
+            f"endpoint.extra_body is {_shown(extra)}",
             'write it as a JSON object of request fields, e.g. {"ignore_eos": false}',
         )
     reserved = sorted(set(extra) & set(ENDPOINT_RESERVED_FIELDS))
@@ -402,9 +445,10 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
     missing = sorted(_TOP_KEYS - optional - set(data))
     if missing:
         raise ConfigError(f"{source}: missing {', '.join(missing)}", "add the missing keys")
-    if data["schema_version"] != SCHEMA_VERSION:
+    version = data["schema_version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version != SCHEMA_VERSION:
         raise ConfigError(
-            f"{source}: schema_version is {data['schema_version']!r}",
+            f"{source}: schema_version is {_shown(version)}",
             f"this harness reads schema_version {SCHEMA_VERSION}; regenerate RUN.json",
         )
 
@@ -437,10 +481,10 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
         )
     options = data.get("task_options", {})
     if not isinstance(options, dict) or not all(
-        isinstance(k, str) and isinstance(v, str | int | float | bool) for k, v in options.items()
+        isinstance(k, str) and _plain(v) for k, v in options.items()
     ):
         raise ConfigError(
-            f"task_options is {options!r}",
+            f"task_options is {_shown(options)}",
             'write it as an object of names and plain values, e.g. {"preprocessing": "resnet"}',
         )
     return RunConfig(
@@ -470,12 +514,18 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
 
 
 def load_run_config(path: str | Path) -> RunConfig:
-    """Read and validate RUN.json."""
+    """Read and validate RUN.json; ConfigError (with the fix) for anything else than a valid
+    config: a file that cannot be read, is not UTF-8 text or not JSON."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise ConfigError(f"cannot read {p}: {e.strerror}", "check the --config path") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"{p} is not UTF-8 text (byte {e.start + 1} is not UTF-8)",
+            "write RUN.json as UTF-8 JSON (mlperf-tui writes it so)",
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -483,4 +533,7 @@ def load_run_config(path: str | Path) -> RunConfig:
             f"{p} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})",
             "fix the JSON syntax",
         ) from e
+    except (ValueError, RecursionError) as e:  # a number of thousands of digits; deep nesting
+        why = "it nests too deeply" if isinstance(e, RecursionError) else str(e)
+        raise ConfigError(f"{p} cannot be read as JSON ({why})", "fix the JSON") from None
     return parse_run_config(data, source=p.name)

@@ -10,6 +10,14 @@ Answers live beside the package, never inside the tree the checker reads:
 ``<package>/../<package name>.checklist.json``. A second review loads them and resumes where the
 first one stopped.
 
+What a person wrote is never lost: an answers file that cannot be read (not UTF-8, not JSON,
+cut short, or JSON of another shape) is refused when the checklist loads and again before a
+save would replace it, with the fix (repair it, or move it aside to start again); the tool never
+renames or deletes it itself. A save is atomic (a temporary file, flushed, then renamed over the
+old one), so a full disk or a read-only folder leaves the previous answers as they were and
+is a user error: :class:`~mlperf_tui.errors.DiskFull` (exit 5) or
+:class:`~mlperf_tui.errors.NotWritable` (exit 3). The Markdown export never leaves half a file.
+
 API for the front ends::
 
     checklist = load_checklist(package_dir)
@@ -21,6 +29,7 @@ API for the front ends::
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -32,7 +41,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mlperf_tui import rules
-from mlperf_tui.errors import PackageError
+from mlperf_tui.errors import MlperfTuiError, PackageError, write_failed
 from mlperf_tui.validate import CheckResult, validate
 
 Kind = Literal["auto", "manual"]
@@ -244,17 +253,47 @@ class Checklist:
             "package": str(self.package_dir),
             "answers": answers,
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        _saved_answers(self.path)  # a file that became unreadable is refused, not replaced
+        text = json.dumps(data, indent=2) + "\n"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        except OSError as exc:
+            raise _save_failed(exc, self.path) from None
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=2)
-                fh.write("\n")
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
             os.replace(tmp, self.path)
+        except OSError as exc:
+            _remove(Path(tmp))
+            raise _save_failed(exc, self.path) from None
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            _remove(Path(tmp))
             raise
         return self.path
+
+
+def _remove(path: Path) -> None:
+    """Remove a temporary file this module made; quietly, as the error that made it useless is
+    the one to report (on a read-only disk even removing a missing file fails)."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def _save_failed(exc: OSError, path: Path) -> MlperfTuiError:
+    """A save that could not be written: a full disk (exit 5) or a folder that cannot be
+    written (exit 3); the answers file beside the package is as it was."""
+    error = write_failed(
+        exc,
+        f"saving the checklist answers to {path.name}",
+        path.parent,
+        "move the package (and its answers file) to a folder",
+    )
+    error.message = f"{error.message} (the answers saved before are kept)"
+    error.args = (error.message,)
+    return error
 
 
 def checklist_path(package_dir: Path | str) -> Path:
@@ -282,23 +321,46 @@ def _auto_items(results: Sequence[CheckResult]) -> list[ChecklistItem]:
     return items
 
 
-def _saved_answers(path: Path) -> dict[str, dict[str, Any]]:
+def _unreadable(path: Path, why: str) -> PackageError:
+    return PackageError(
+        f"the checklist answers in {path} cannot be read: {why}",
+        f"repair {path.name}, or move it aside (rename it) to start the answers again; "
+        "mlperf-tui never replaces it",
+    )
+
+
+def _saved_answers(path: Path) -> dict[str, Any]:
+    """The ``answers`` object of the answers file ({} when there is none); PackageError with
+    the fix when the file is there but is not an answers file mlperf-tui wrote."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        text = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):  # no answers yet
         return {}
+    except UnicodeDecodeError as exc:
+        raise _unreadable(path, f"byte {exc.start + 1} is not UTF-8 text") from None
+    except OSError as exc:
+        raise _unreadable(path, exc.strerror or str(exc)) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = "it ends too early" if exc.pos >= len(text.rstrip()) else exc.msg
+        raise _unreadable(
+            path, f"not JSON (line {exc.lineno}, column {exc.colno}: {where})"
+        ) from None
     except RecursionError:
-        raise PackageError(
-            f"the checklist answers in {path} cannot be read (they nest too deeply)",
-            f"fix or delete {path} (the answers will be asked again)",
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise PackageError(
-            f"the checklist answers in {path} cannot be read ({exc})",
-            f"fix or delete {path} (the answers will be asked again)",
-        ) from None
+        raise _unreadable(path, "it nests too deeply") from None
+    except ValueError as exc:  # a number of thousands of digits
+        raise _unreadable(path, str(exc)) from None
     answers = data.get("answers") if isinstance(data, dict) else None
-    return answers if isinstance(answers, dict) else {}
+    if not isinstance(answers, dict):
+        shape = "a JSON list" if isinstance(data, list) else "JSON without an answers object"
+        raise _unreadable(path, f"it holds {shape}, not the answers mlperf-tui saves")
+    return answers
+
+
+def _text(value: Any) -> str | None:
+    """A saved note, time or name: text, or None (any other JSON value is not one)."""
+    return value if isinstance(value, str) and value else None
 
 
 def load_checklist(
@@ -329,9 +391,9 @@ def load_checklist(
                 kind="manual",
                 state=state if state in ("confirmed", "declined") else "pending",
                 detail=spec.detail,
-                note=str(answer.get("note") or ""),
-                answered_at=answer.get("answered_at"),
-                answered_by=answer.get("answered_by") or None,
+                note=_text(answer.get("note")) or "",
+                answered_at=_text(answer.get("answered_at")),
+                answered_by=_text(answer.get("answered_by")),
             )
         )
     return Checklist(package_dir=package, path=path, items=items)
@@ -404,6 +466,14 @@ def render_markdown(checklist: Checklist, *, exported_at: str | None = None) -> 
     return "\n".join(lines)
 
 
+#: how to export the checklist elsewhere (the fix of a default export that failed)
+_EXPORT_ELSEWHERE = "export it with --markdown FILE to a folder"
+
+
+def _export_failed(exc: OSError, target: Path, choose: str) -> MlperfTuiError:
+    return write_failed(exc, f"exporting the checklist to {target.name}", target.parent, choose)
+
+
 def export_markdown(
     checklist: Checklist,
     path: Path | str | None = None,
@@ -431,27 +501,30 @@ def export_markdown(
                 f"{target} is inside the package, where the official checker reads every file",
                 f"write it beside the package, e.g. {markdown_path(checklist.package_dir)}",
             )
+        # atomic: a --force export that fails leaves the earlier one as it was
+        tmp = target.with_name(f".{target.name}.tmp")
         try:
-            target.write_text(text, encoding="utf-8")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, target)
         except OSError as exc:
-            raise PackageError(
-                f"the checklist cannot be written to {target} ({exc.strerror or exc})",
-                "give a file in a folder you can write to",
-            ) from None
+            _remove(tmp)
+            raise _export_failed(exc, target, "give a file in a folder") from None
         return target
     first = markdown_path(checklist.package_dir)
     for n in range(1, 1000):
         target = first if n == 1 else first.with_name(f"{first.name.removesuffix('.md')}-{n}.md")
         try:
-            with target.open("x", encoding="utf-8") as fh:
-                fh.write(text)
+            fh = target.open("x", encoding="utf-8")
         except FileExistsError:
             continue
         except OSError as exc:
-            raise PackageError(
-                f"the checklist cannot be written to {target} ({exc.strerror or exc})",
-                "export it to a file you can write to: mlperf-tui checklist DIR --markdown FILE",
-            ) from None
+            raise _export_failed(exc, target, _EXPORT_ELSEWHERE) from None
+        try:
+            with fh:
+                fh.write(text)
+        except OSError as exc:
+            _remove(target)  # the file this call created: no half an export
+            raise _export_failed(exc, target, _EXPORT_ELSEWHERE) from None
         return target
     raise PackageError(
         f"{first} and 998 numbered exports beside it exist",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from fnmatch import fnmatch
 from pathlib import Path
 
+from harness.loadgen_logs import DETAIL_LOG, SUMMARY_LOG, parse_detail_text
 from mlperf_tui import rules
 from mlperf_tui.errors import PackageError
 from mlperf_tui.package.accuracy_log import hash_line, truncate_accuracy_log
@@ -45,6 +47,96 @@ def copy_file(src: Path, dst: Path, what: str) -> None:
         )
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dst)
+
+
+#: the fix of a LoadGen log that is cut short or damaged in the results folder
+_CUT_FIX = (
+    "run the profile again into a new results folder (or import the logs again): a package "
+    "is only built from the logs LoadGen wrote, whole"
+)
+
+
+def _read_log(path: Path, what: str) -> str:
+    if not path.is_file():
+        raise PackageError(
+            f"{path} is missing ({what})",
+            "run the profile again: the run did not leave the files LoadGen writes",
+        )
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise PackageError(
+            f"{path} is damaged: byte {exc.start + 1} is not text, as LoadGen writes it", _CUT_FIX
+        ) from None
+
+
+def _counted(line: str, word: str) -> int | None:
+    """N of one of the two lines LoadGen ends a summary log with ("No warnings encountered
+    during test.", "1 warning encountered. See detailed log.", "3 ERRORS encountered. See
+    detailed log."), or None when ``line`` is not that line, whole."""
+    pattern = rf"(No|\d+) {word}s? encountered(\. See detailed log| during test)\."
+    m = re.fullmatch(pattern, line, re.IGNORECASE)
+    if m is None:
+        return None
+    return 0 if m[1] == "No" else int(m[1])
+
+
+def check_loadgen_logs(folder: Path, what: str) -> None:
+    """The run's mlperf_log_detail.txt and mlperf_log_summary.txt are whole, as LoadGen left
+    them; PackageError naming the file otherwise. LoadGen ends each line of the detail log, logs
+    ``result_validity`` after every performance run, and ends the summary with the count of its
+    warnings and errors, which the detail log's records must reach: a log cut short (a copy,
+    a full disk, a harness that died) fails one of these."""
+    detail_path, summary_path = folder / DETAIL_LOG, folder / SUMMARY_LOG
+    detail_text = _read_log(detail_path, what)
+    summary_text = _read_log(summary_path, what)
+    detail = parse_detail_text(detail_text)
+    why = ""
+    if not detail.values:
+        why = "it holds no LoadGen record"
+    elif not detail_text.endswith("\n"):
+        why = "its last line is cut off"
+    elif detail.bad_lines:
+        why = f"{detail.bad_lines} of its :::MLLOG lines do not parse"
+    elif detail.get("effective_test_mode") == "PerformanceOnly" and (
+        "result_validity" not in detail.values
+    ):
+        why = "it ends before LoadGen's result (no result_validity)"
+    if why:
+        raise PackageError(f"{detail_path} is cut short or damaged: {why}", _CUT_FIX)
+    lines = [ln.strip() for ln in summary_text.splitlines() if ln.strip()]
+    whole = bool(lines) and summary_text.endswith("\n")
+    errors = _counted(lines[-1], "error") if whole else None
+    if errors is None:
+        raise PackageError(
+            f"{summary_path} is cut short: it does not end with LoadGen's count of errors",
+            _CUT_FIX,
+        )
+    warnings = _counted(lines[-2], "warning") if len(lines) > 1 else None
+    counted = {"warnings": warnings or 0, "errors": errors}
+    found = {"warnings": len(detail.warnings), "errors": len(detail.errors)}
+    for kind, n in counted.items():
+        if found[kind] < n:
+            raise PackageError(
+                f"{detail_path} is cut short: it holds {found[kind]} of the {n} {kind} "
+                f"{summary_path.name} counts",
+                _CUT_FIX,
+            )
+
+
+def check_accuracy_log(path: Path) -> None:
+    """LoadGen's mlperf_log_accuracy.json ends with the ``]`` of its list; a copy cut short does
+    not (the tail is read: the log of a large data set runs to gigabytes)."""
+    if not path.is_file():
+        raise PackageError(f"{path} is missing", "run accuracy mode again")
+    with path.open("rb") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, size - 64))
+        tail = fh.read().rstrip()
+    if not tail.endswith(b"]"):
+        raise PackageError(
+            f"{path} is cut short: it does not end with the ] LoadGen closes it with", _CUT_FIX
+        )
 
 
 _NOT_SOURCE = ("__pycache__", "*.pyc", "*.pyo", ".*")
@@ -145,6 +237,7 @@ def _write_scenario(
     if "performance" in modes:
         perf = _needed_run(results, source, "performance")
         runs_used.append(perf.run_id)
+        check_loadgen_logs(perf.folder, "performance")
         for name in PERFORMANCE_FILES:
             copy_file(
                 perf.folder / name, scenario_dir / "performance" / "run_1" / name, "performance"
@@ -154,11 +247,11 @@ def _write_scenario(
         acc = _needed_run(results, source, "accuracy")
         runs_used.append(acc.run_id)
         acc_dir = scenario_dir / "accuracy"
+        check_loadgen_logs(acc.folder, "accuracy")
         for name in PERFORMANCE_FILES:  # the accuracy run's LoadGen logs have the same names
             copy_file(acc.folder / name, acc_dir / name, "accuracy")
         full_log = acc.folder / ACCURACY_LOG
-        if not full_log.is_file():
-            raise PackageError(f"{full_log} is missing", "run accuracy mode again")
+        check_accuracy_log(full_log)
         accuracy_txt = acc.folder / ACCURACY_TXT
         if not accuracy_txt.is_file():
             raise PackageError(
@@ -190,9 +283,13 @@ def _write_scenario(
         run = _needed_run(results, source, "performance", test)
         runs_used.append(run.run_id)
         test_dir = places.compliance / test
+        logs = [name for name in PERFORMANCE_FILES if (run.folder / name).is_file()]
+        if logs or not is_imported(results):
+            # imported: a verification output alone (TEST06's); the validator judges it
+            check_loadgen_logs(run.folder, test)
         for name in PERFORMANCE_FILES:
             if is_imported(results) and not (run.folder / name).is_file():
-                continue  # a verification output alone (TEST06's); the validator judges it
+                continue
             copy_file(run.folder / name, test_dir / "performance" / "run_1" / name, test)
         for name in ("verify_accuracy.txt", "verify_performance.txt"):
             if (run.folder / name).is_file():
@@ -212,6 +309,7 @@ def _copy_compliance_accuracy(src: Path, dst: Path, max_log_bytes: int) -> None:
         if not item.is_file():
             continue
         if item.name == ACCURACY_LOG:
+            check_accuracy_log(item)
             truncate_accuracy_log(item, dst / item.name, max_log_bytes)
         elif item.name == ACCURACY_TXT and full_log.is_file():
             kept = [

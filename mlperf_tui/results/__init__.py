@@ -29,12 +29,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlperf_tui.errors import EnvironmentProblem, PackageError
+from mlperf_tui.errors import EnvironmentProblem, MlperfTuiError, PackageError, write_failed
 
 if TYPE_CHECKING:
     from mlperf_tui.profile import Profile
 
 __all__ = [
+    "CHOOSE_OUTPUT",
     "IMPORT_RECORD",
     "PLAN",
     "PROFILE",
@@ -52,7 +53,9 @@ __all__ = [
     "load_results",
     "new_results_folder",
     "parse_run_id",
+    "results_write_failed",
     "run_id_for",
+    "run_record",
     "write_json",
     "write_summary",
 ]
@@ -69,6 +72,9 @@ IMPORT_RECORD = "IMPORT.json"
 RESULT = "result.json"
 EVENTS = "events.jsonl"
 HARNESS_STDERR = "harness.stderr.log"
+
+#: how the user picks another results folder (the end of every results write error's fix)
+CHOOSE_OUTPUT = "point the profile's output: at another folder"
 
 #: run statuses: the harness's three, plus runs that never started
 STATUS_OK = "ok"
@@ -158,10 +164,27 @@ class RunResult:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], base: Path | None = None) -> RunResult:
+    def from_dict(
+        cls, data: Mapping[str, Any], base: Path | None = None, source: str = SUMMARY
+    ) -> RunResult:
+        """The run of one entry of ``source`` (summary.json); PackageError naming the entry
+        and the field when a field the loader and the package rely on is missing or of the
+        wrong type (a hand-edited file)."""
         known = set(cls.__dataclass_fields__)
         values = {k: v for k, v in data.items() if k in known}
-        folder = Path(str(values.get("folder", "")))
+        name = data.get("run_id")
+        label = f"run {json.dumps(name)}" if isinstance(name, str) else "a run"
+        for key in _RUN_TEXT_FIELDS:
+            if key not in values:
+                raise _edited(source, f"{label} has no {key}")
+            if not isinstance(values[key], str) or not values[key]:
+                raise _edited(source, f"{label}'s {key} is {_shown(values[key])}, not a name")
+        values.setdefault("compliance_test", None)
+        for key in ("compliance_test", "folder"):
+            value = values.get(key)
+            if value is not None and not isinstance(value, str):
+                raise _edited(source, f"{label}'s {key} is {_shown(value)}, not text")
+        folder = Path(str(values.get("folder") or ""))
         if base is not None and not folder.is_absolute():
             folder = base / folder
         values["folder"] = folder
@@ -209,12 +232,14 @@ class ResultsSet:
     def detected(self) -> dict[str, str]:
         """The systems-JSON values detection found when the runs started (system.json)."""
         raw = _read_json(self.system_path, SYSTEM)
+        if not isinstance(raw, dict):
+            # a package would get a systems description without any detected value
+            raise _edited(self.system_path, f"it holds {_kind(raw)}, not the detected facts")
         found: dict[str, str] = {}
-        if isinstance(raw, dict):
-            for name, entry in raw.items():
-                value = entry.get("value") if isinstance(entry, dict) else entry
-                if value is not None and not str(name).startswith("_"):
-                    found[str(name)] = str(value)
+        for name, entry in raw.items():
+            value = entry.get("value") if isinstance(entry, dict) else entry
+            if value is not None and not str(name).startswith("_"):
+                found[str(name)] = str(value)
         return found
 
     def to_dict(self) -> dict[str, Any]:
@@ -234,10 +259,17 @@ class ResultsSet:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically: a reader sees the old file or the new one, never half of one."""
+    """Write JSON atomically: a reader sees the old file or the new one, never half of one; a
+    failed write (OSError: a full disk, a read-only folder) leaves the old file and no
+    temporary."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def write_summary(results: ResultsSet) -> None:
@@ -245,18 +277,56 @@ def write_summary(results: ResultsSet) -> None:
     write_json(results.folder / SUMMARY, results.to_dict())
 
 
-def _read_json(path: Path, what: str) -> Any:
+#: what to do about a results folder whose files were damaged or edited by hand
+_RERUN = (
+    "restore the file from a copy, or run the profile again into a new results folder "
+    "(mlperf-tui run RESULTS/profile.yaml)"
+)
+#: the fields of a run's entry the loader and the package rely on: non-empty text
+_RUN_TEXT_FIELDS = ("run_id", "benchmark", "scenario", "mode", "status")
+
+
+def _shown(value: Any) -> str:
+    """A JSON value for a one-line message, cut to 60 characters."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _edited(source: Path | str, what: str) -> PackageError:
+    return PackageError(f"{source}: {what}; the results folder was edited by hand", _RERUN)
+
+
+def _read_json(path: Path, what: str) -> Any:
+    """The JSON document of a results-folder file; PackageError naming the file and the fault
+    (missing, not UTF-8, not JSON, cut short, nested too deeply)."""
+    try:
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PackageError(
-            f"{path} is missing: this is not a complete results folder ({what})",
-            "pass the folder `mlperf-tui run` wrote (it holds summary.json and runs/)",
+            f"{path} is missing: this is not a complete results folder ({what})", _RERUN
         ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise PackageError(
-            f"{path} cannot be read ({exc})", "run the benchmark again to rewrite the results"
+            f"{path} cannot be read: byte {exc.start + 1} is not UTF-8 (the file is damaged)",
+            _RERUN,
         ) from None
+    except OSError as exc:
+        raise PackageError(f"{path} cannot be read ({exc.strerror or exc})", _RERUN) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = "it ends too early" if exc.pos >= len(text.rstrip()) else exc.msg
+        raise PackageError(
+            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {where}); the "
+            "file is cut short or was edited",
+            _RERUN,
+        ) from None
+    except (ValueError, RecursionError) as exc:  # a number of thousands of digits; nesting
+        why = "it nests too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise PackageError(f"{path} cannot be read as JSON ({why})", _RERUN) from None
 
 
 def load_results(folder: Path | str) -> ResultsSet:
@@ -272,23 +342,29 @@ def load_results(folder: Path | str) -> ResultsSet:
             f"{base} is not a results folder (no {SUMMARY})",
             "give the folder `mlperf-tui run` printed (results/<YYYYMMDD-HHMMSS>)",
         )
-    data = _read_json(base / SUMMARY, SUMMARY)
+    summary = base / SUMMARY
+    data = _read_json(summary, SUMMARY)
     if not isinstance(data, dict):
-        raise PackageError(f"{base / SUMMARY} is not a JSON object", "run the profile again")
+        raise _edited(summary, f"it holds {_kind(data)}, not the JSON object the runner writes")
+    if not isinstance(data.get("complete", False), bool):
+        raise _edited(summary, f"complete is {_shown(data['complete'])}, not true or false")
+    entries = data.get("runs", [])
+    if not isinstance(entries, list):
+        raise _edited(summary, f"runs is {_kind(entries)}, not a list of runs")
     plan_file = base / PLAN
     plan = _read_json(plan_file, PLAN) if plan_file.is_file() else []
     runs: list[RunResult] = []
-    for item in data.get("runs") or []:
-        if not isinstance(item, dict) or not item.get("run_id"):
-            continue
-        run_id = item["run_id"]
-        if not isinstance(run_id, str) or not _plain_name(run_id):
+    for item in entries:
+        if not isinstance(item, dict):
+            raise _edited(summary, f"one of its runs is {_kind(item)}, not an object")
+        run_id = item.get("run_id")
+        if isinstance(run_id, str) and not _plain_name(run_id):
             # runs/<run_id> must stay in runs/, and a package copies runs/<run_id>.json
             raise PackageError(
-                f"{base / SUMMARY} names a run {json.dumps(run_id)}, which is not a folder name",
+                f"{summary} names a run {json.dumps(run_id)}, which is not a folder name",
                 "the results folder was edited by hand: run the profile again into a new one",
             )
-        result = RunResult.from_dict(item, base)
+        result = RunResult.from_dict(item, base, str(summary))
         # the runs/ folder beside summary.json wins over a recorded path: a moved results
         # folder still reads
         local = base / RUNS / result.run_id
@@ -310,26 +386,49 @@ def load_results(folder: Path | str) -> ResultsSet:
     )
 
 
+def run_record(folder: Path) -> dict[str, Any]:
+    """The run's own record, ``<folder>/result.json`` (what summary.json copies); PackageError
+    when it is missing, unreadable or not an object."""
+    path = folder / RESULT
+    data = _read_json(path, f"the record of run {folder.name}")
+    if not isinstance(data, dict):
+        raise _edited(path, f"it holds {_kind(data)}, not the run's record")
+    return data
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, in words (for a message about a file that holds the wrong one)."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"the value {_shown(value)}"
+
+
 def _plain_name(name: str) -> bool:
     """A single folder name: no separator, no NUL, not "." or "..", not hidden."""
     return bool(name) and not name.startswith(".") and not any(c in name for c in "/\\\0")
 
 
+def results_write_failed(exc: OSError, folder: Path) -> MlperfTuiError:
+    """The user error for a failed write in a results folder: DiskFull (exit 5) or
+    NotWritable (exit 3), whose fix says how to choose another folder."""
+    return write_failed(exc, "writing the results folder", folder, CHOOSE_OUTPUT)
+
+
 def new_results_folder(root: Path, now: datetime | None = None) -> Path:
-    """A new ``root/<YYYYMMDD-HHMMSS>[-N]`` folder; never an existing one."""
+    """A new ``root/<YYYYMMDD-HHMMSS>[-N]`` folder; never an existing one. A root that cannot
+    be written is a user error (:func:`results_write_failed`)."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     try:
         root.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 10_000):
+            candidate = root / (stamp if n == 1 else f"{stamp}-{n}")
+            try:
+                candidate.mkdir()
+            except FileExistsError:
+                continue
+            return candidate
     except OSError as exc:
-        raise EnvironmentProblem(
-            f"cannot create the results folder {root}: {exc.strerror or exc}",
-            "choose a writable output folder (profile output:, or run --out)",
-        ) from None
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    for n in range(1, 10_000):
-        candidate = root / (stamp if n == 1 else f"{stamp}-{n}")
-        try:
-            candidate.mkdir()
-        except FileExistsError:
-            continue
-        return candidate
+        raise results_write_failed(exc, root) from None
     raise EnvironmentProblem(f"cannot create a results folder in {root}", "clean up old results")

@@ -89,3 +89,23 @@ async def test_m_exports_markdown_beside_the_package_never_over_an_earlier_one(
     assert f"| confirmed | {MANUAL_ITEMS[0].title} |" in text
     assert f"| pending | {MANUAL_ITEMS[1].title} |" in text
     assert not list(package.rglob("*.md"))
+
+
+async def test_an_answer_that_cannot_be_saved_is_said_and_nothing_is_lost(tmp_path: Path) -> None:
+    package = tmp_path / "package"
+    package.mkdir()
+    app = MlperfTuiApp("checklist", package=package, validator=no_findings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ChecklistScreen)
+        first = screen.current
+        # the answers file breaks while the review is open (another editor, a bad copy)
+        broken = '{"answers": {'
+        checklist_path(package).write_text(broken)
+        await pilot.press("y")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any(m.startswith("The answer is not saved:") for m in messages), messages
+        assert screen.current == first  # still to answer, once the file is repaired
+        assert checklist_path(package).read_text() == broken  # the file is not replaced

@@ -166,7 +166,19 @@ class ChecklistScreen(Screen[None]):
             self.checklist.confirm(self.current, note)
         else:
             self.checklist.decline(self.current, note)
-        self.checklist.save()
+        try:
+            self.checklist.save()
+        except MlperfTuiError as exc:
+            # a full disk, a read-only folder, an answers file broken since it was loaded: the
+            # item stays current, so the answer can be given again once the fix is applied
+            self.notify(
+                f"The answer is not saved: {exc.message}\nfix: {exc.fix}",
+                severity="error",
+                markup=False,
+                timeout=12,
+            )
+            self.refresh_view()
+            return
         self._advance()
 
     def _advance(self, skip: bool = False) -> None:
