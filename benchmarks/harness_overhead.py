@@ -147,22 +147,32 @@ def main() -> int:
     import onnxruntime as ort
 
     from harness.backends.onnxruntime import physical_cores
-    from mlperf_tui.assets import synthetic_imagenet, synthetic_model
+    from mlperf_tui import benchmarks
+    from mlperf_tui.assets import synthetic_dataset, synthetic_model
+
+    entry = benchmarks.require("resnet50")
 
     seconds = 3.0 if args.quick else 8.0
     rounds = 2 if args.quick else 3
     threads = physical_cores()
-    dataset = synthetic_imagenet(DATASET_COUNT, seed=0, cache_dir=args.cache_dir)
+    dataset = synthetic_dataset(entry, DATASET_COUNT, seed=0, cache_dir=args.cache_dir)
     cache = Path(tempfile.mkdtemp(prefix="harness-bench-cache-"))
     task = get_task("imagenet_classification")
-    ds = task.open_dataset(dataset, cache, None)
+    probe = ort.InferenceSession(
+        str(synthetic_model(entry, "tiny", seed=0, cache_dir=args.cache_dir)),
+        providers=["CPUExecutionProvider"],
+    )
+    # both models take the same preprocessed input (the tiny one mirrors ResNet50's)
+    binding = task.bind(probe.get_inputs(), probe.get_outputs(), {})
+    del probe
+    ds = task.open_dataset(dataset, cache, None, binding)
     ds.load(np.arange(DATASET_COUNT))
-    data = np.ascontiguousarray(ds.batch(np.arange(DATASET_COUNT)))
+    data = np.ascontiguousarray(ds.batch(np.arange(DATASET_COUNT))[binding.inputs[0].name])
     print(f"{threads} cores; {DATASET_COUNT} preprocessed samples; onnxruntime {ort.__version__}")
 
     figures: dict[str, dict[str, float]] = {}
     for kind, batch_sizes in (("resnet50", (1, 4, 16)), ("tiny", (8, 32, 128))):
-        model = synthetic_model(kind, seed=0, cache_dir=args.cache_dir)
+        model = synthetic_model(entry, kind, seed=0, cache_dir=args.cache_dir)
         so = ort.SessionOptions()
         so.intra_op_num_threads = BackendOptions().intra_op_threads or threads
         so.inter_op_num_threads = 1
