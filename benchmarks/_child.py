@@ -35,3 +35,54 @@ def loadgen_metric(tmp: Path, run: dict[str, Any]) -> float:
     if result.get("event") != "result" or result.get("status") != "ok":
         raise SystemExit(f"harness run failed: {result}\n{proc.stderr[-2000:]}")
     return float(result["loadgen"]["metric_value"])
+
+
+def offline_metric(
+    tmp: Path,
+    *,
+    benchmark: str,
+    loadgen_model: str,
+    task: str,
+    model: Path,
+    dataset: Path,
+    cache: Path,
+    threads: int,
+    batch_size: int,
+    samples: int,
+    qps: float,
+    seconds: float,
+) -> float:
+    """LoadGen's Offline samples per second of one harness run of ``model`` on ``samples``
+    samples of ``dataset`` for about ``seconds`` at ``qps`` (``threads`` 0: all cores)."""
+    import time
+
+    (tmp / "user.conf").write_text(
+        f"*.*.performance_sample_count_override = {samples}\n"
+        f"*.*.min_duration = {int(seconds * 1000)}\n"
+        f"*.Offline.target_qps = {qps:.3f}\n"
+        "*.Offline.min_query_count = 1\n"
+    )
+    run = {
+        "schema_version": 1,
+        "benchmark": benchmark,
+        "loadgen_model": loadgen_model,
+        "task": task,
+        "scenario": "Offline",
+        "mode": "performance",
+        "audit_config": None,
+        "model_path": str(model),
+        "dataset_path": str(dataset),
+        "dataset_count": None,
+        "cache_dir": str(cache),
+        "backend": {
+            "name": "onnxruntime",
+            "execution_provider": "CPUExecutionProvider",
+            "intra_op_threads": threads,
+            "batch_size": batch_size,
+        },
+        "server_max_wait_ms": 2.0,
+        "user_conf": str(tmp / "user.conf"),
+        "output_dir": str(tmp / f"out-{time.monotonic_ns()}"),
+        "progress_interval_s": 0.25,
+    }
+    return loadgen_metric(tmp, run)

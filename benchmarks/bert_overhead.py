@@ -30,7 +30,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from _child import loadgen_metric  # noqa: E402
+from _child import offline_metric  # noqa: E402
 
 from harness.tasks import get_task  # noqa: E402
 
@@ -78,36 +78,11 @@ def run_harness(
     seconds: float,
 ) -> float:
     """LoadGen's Offline samples per second of one harness run."""
-    (tmp / "user.conf").write_text(
-        f"*.*.performance_sample_count_override = {DATASET_COUNT}\n"
-        f"*.*.min_duration = {int(seconds * 1000)}\n"
-        f"*.Offline.target_qps = {qps:.1f}\n"
-        "*.Offline.min_query_count = 1\n"
-    )
-    run = {
-        "schema_version": 1,
-        "benchmark": "bert-99",
-        "loadgen_model": "bert",
-        "task": "bert_squad",
-        "scenario": "Offline",
-        "mode": "performance",
-        "audit_config": None,
-        "model_path": str(model),
-        "dataset_path": str(dataset),
-        "dataset_count": None,
-        "cache_dir": str(cache),
-        "backend": {
-            "name": "onnxruntime",
-            "execution_provider": "CPUExecutionProvider",
-            "intra_op_threads": threads,
-            "batch_size": batch,
-        },
-        "server_max_wait_ms": 2.0,
-        "user_conf": str(tmp / "user.conf"),
-        "output_dir": str(tmp / f"out-{time.monotonic_ns()}"),
-        "progress_interval_s": 0.25,
-    }
-    return loadgen_metric(tmp, run)
+    return offline_metric(
+        tmp, benchmark="bert-99", loadgen_model="bert", task="bert_squad", model=model,
+        dataset=dataset, cache=cache, threads=threads, batch_size=batch,
+        samples=DATASET_COUNT, qps=qps, seconds=seconds,
+    )  # fmt: skip
 
 
 def main() -> int:

@@ -70,7 +70,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from _child import loadgen_metric  # noqa: E402
+from _child import offline_metric  # noqa: E402
 
 from harness.config import BackendOptions  # noqa: E402
 
@@ -253,36 +253,11 @@ def harness_offline(
     seconds: float,
 ) -> float:
     """LoadGen's Offline samples per second of one harness run (``threads`` 0: all cores)."""
-    (tmp / "user.conf").write_text(
-        f"*.*.performance_sample_count_override = {DATASET_COUNT}\n"
-        f"*.*.min_duration = {int(seconds * 1000)}\n"
-        f"*.Offline.target_qps = {qps:.3f}\n"
-        "*.Offline.min_query_count = 1\n"
-    )
-    run = {
-        "schema_version": 1,
-        "benchmark": "resnet50",
-        "loadgen_model": "resnet50",
-        "task": "imagenet_classification",
-        "scenario": "Offline",
-        "mode": "performance",
-        "audit_config": None,
-        "model_path": str(model),
-        "dataset_path": str(dataset),
-        "dataset_count": None,
-        "cache_dir": str(cache),
-        "backend": {
-            "name": "onnxruntime",
-            "execution_provider": "CPUExecutionProvider",
-            "intra_op_threads": threads,
-            "batch_size": batch_size,
-        },
-        "server_max_wait_ms": 2.0,
-        "user_conf": str(tmp / "user.conf"),
-        "output_dir": str(tmp / f"out-{time.monotonic_ns()}"),
-        "progress_interval_s": 0.25,
-    }
-    return loadgen_metric(tmp, run)
+    return offline_metric(
+        tmp, benchmark="resnet50", loadgen_model="resnet50", task="imagenet_classification",
+        model=model, dataset=dataset, cache=cache, threads=threads, batch_size=batch_size,
+        samples=DATASET_COUNT, qps=qps, seconds=seconds,
+    )  # fmt: skip
 
 
 def point_dict(point: Point, runs: Sequence[float]) -> dict[str, Any]:

@@ -40,7 +40,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from _child import loadgen_metric  # noqa: E402
+from _child import offline_metric  # noqa: E402
 
 from harness.tasks.kits19_segmentation.sliding_window import window_origins  # noqa: E402
 
@@ -187,36 +187,11 @@ def run_harness(
     seconds: float,
 ) -> float:
     """LoadGen's Offline samples (cases) per second of one harness run, batch size 1."""
-    (tmp / "user.conf").write_text(
-        f"*.*.performance_sample_count_override = {cases}\n"
-        f"*.*.min_duration = {int(seconds * 1000)}\n"
-        f"*.Offline.target_qps = {qps:.3f}\n"
-        "*.Offline.min_query_count = 1\n"
-    )
-    run = {
-        "schema_version": 1,
-        "benchmark": "3d-unet-99",
-        "loadgen_model": "3d-unet",
-        "task": "kits19_segmentation",
-        "scenario": "Offline",
-        "mode": "performance",
-        "audit_config": None,
-        "model_path": str(model),
-        "dataset_path": str(dataset),
-        "dataset_count": None,
-        "cache_dir": str(cache),
-        "backend": {
-            "name": "onnxruntime",
-            "execution_provider": "CPUExecutionProvider",
-            "intra_op_threads": threads,
-            "batch_size": 1,
-        },
-        "server_max_wait_ms": 2.0,
-        "user_conf": str(tmp / "user.conf"),
-        "output_dir": str(tmp / f"out-{time.monotonic_ns()}"),
-        "progress_interval_s": 0.25,
-    }
-    return loadgen_metric(tmp, run)
+    return offline_metric(
+        tmp, benchmark="3d-unet-99", loadgen_model="3d-unet", task="kits19_segmentation",
+        model=model, dataset=dataset, cache=cache, threads=threads, batch_size=1,
+        samples=cases, qps=qps, seconds=seconds,
+    )  # fmt: skip
 
 
 def main() -> int:

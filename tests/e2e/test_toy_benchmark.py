@@ -36,6 +36,7 @@ def toy() -> Iterator[benchmarks.BenchmarkEntry]:
     assert benchmarks.get(BENCHMARK) is None
 
 
+@pytest.mark.slow  # a whole replay of a benchmark defined here: 12 s
 def test_a_toy_benchmark_runs_end_to_end_through_the_registry_alone(
     toy: benchmarks.BenchmarkEntry,
     tmp_path: Path,

@@ -12,36 +12,11 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
 
-import yaml
-from faults import assert_no_traceback, fault_env, python_cli, wait_for_mark
+import pytest
+from faults import assert_no_traceback, fault_env, python_cli, tiny_profile, wait_for_mark
 
 from mlperf_tui.errors import ExitCode
-
-SYSTEM = {"status": "available", "cooling": "air", "host_memory_configuration": "undisclosed"}
-
-
-def _profile(root: Path) -> Path:
-    data: dict[str, Any] = {
-        "schema_version": 1,
-        "benchmark": "resnet50",
-        "division": "open",
-        "category": "edge",
-        "scenarios": ["Offline"],
-        "modes": ["performance", "accuracy"],
-        "execution": "test",
-        "assets": {
-            "model": {"source": "synthetic", "kind": "tiny"},
-            "dataset": {"source": "synthetic", "count": 64},
-        },
-        "submitter": "Quickstart",
-        "system": dict(SYSTEM),
-        "output": str(root / "results"),
-    }
-    path = root / "profile.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
 
 
 def _start(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
@@ -51,8 +26,9 @@ def _start(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.Pop
     )  # fmt: skip
 
 
+@pytest.mark.slow  # two whole replays side by side: 15 s
 def test_two_runs_of_one_profile_at_once_keep_both(tmp_path: Path) -> None:
-    profile = _profile(tmp_path)
+    profile = tiny_profile(tmp_path)
     env = {**os.environ, "MLPERF_TUI_CACHE": str(tmp_path / "cache"), "COLUMNS": "200"}
     mark = tmp_path / "first.mark"
     # the first run holds still as it starts its first LoadGen run, until the second has
