@@ -34,6 +34,7 @@ __all__ = [
     "DiskCache",
     "SampleStore",
     "StoreBacked",
+    "pid_alive",
     "remove_dead_leftovers",
     "temporary_prefix",
 ]
@@ -51,7 +52,7 @@ def temporary_prefix(name: str) -> str:
     return f".{name}.{os.getpid()}."
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     """Whether process ``pid`` may still be running (True when it cannot be told)."""
     if os.name == "nt" or pid <= 0:
         return True  # os.kill would end the process on Windows
@@ -82,7 +83,7 @@ def remove_dead_leftovers(folder: Path, name: str | None = None) -> int:
             match = _LEFTOVER_REST.fullmatch(entry.name[len(prefix) :])
         else:
             match = _LEFTOVER.fullmatch(entry.name)
-        if match is None or _alive(int(match["pid"])):
+        if match is None or pid_alive(int(match["pid"])):
             continue
         try:
             if entry.is_dir(follow_symlinks=False):

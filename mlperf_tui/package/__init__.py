@@ -42,6 +42,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from harness.datasets import pid_alive
 from mlperf_tui.errors import MlperfTuiError, PackageError, write_failed
 from mlperf_tui.package.accuracy_log import hash_line, truncate_accuracy_log
 from mlperf_tui.package.describe import BUILD_MANIFEST, NOT_SUBMITTABLE_MARK
@@ -69,16 +70,6 @@ def tarball_path(out: Path) -> Path:
 _CHOOSE_OUT = "choose another --out folder"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process: alive
-        return True
-    return True
-
-
 def _leftovers(out: Path) -> Iterator[tuple[Path, str]]:
     """What a build of ``out`` killed midway (SIGKILL, power loss) left beside it, and its kind
     ("building", "old"): only the leftovers of processes that no longer run."""
@@ -91,12 +82,12 @@ def _leftovers(out: Path) -> Iterator[tuple[Path, str]]:
                 # .NAME.building-PID-XXXX, .NAME.old-.NAME.building-PID-XXXX
                 rest = path.name[len(head) :].removeprefix(f".{out.name}.building-")
                 pid = rest.split("-", 1)[0]
-                if pid.isdigit() and not _pid_alive(int(pid)):
+                if pid.isdigit() and not pid_alive(int(pid)):
                     yield path, kind
         archive = tarball_path(out)
         for path in out.parent.glob(f".{archive.name}..{out.name}.building-*.tmp"):
             pid = path.name.split(".building-", 1)[1].split("-", 1)[0]
-            if pid.isdigit() and not _pid_alive(int(pid)):
+            if pid.isdigit() and not pid_alive(int(pid)):
                 yield path, "archive"
 
 

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.datasets import pid_alive
+
 #: the name of a running run's file in the results root: PREFIX + pid
 PREFIX = ".running-"
 
@@ -28,16 +30,6 @@ class Running:
     folder: str
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process
-        return True
-    return True
-
-
 def others(root: Path) -> list[Running]:
     """The other runs in progress under ``root`` (stale files of dead processes removed)."""
     found: list[Running] = []
@@ -46,7 +38,7 @@ def others(root: Path) -> list[Running]:
             pid_text = path.name[len(PREFIX) :]
             if not pid_text.isdigit() or int(pid_text) == os.getpid():
                 continue
-            if not _alive(int(pid_text)):
+            if not pid_alive(int(pid_text)):
                 with contextlib.suppress(OSError):
                     path.unlink()
                 continue
