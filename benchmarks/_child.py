@@ -51,9 +51,12 @@ def offline_metric(
     samples: int,
     qps: float,
     seconds: float,
+    streams: int = 1,
+    progress_interval_s: float = 0.25,
 ) -> float:
     """LoadGen's Offline samples per second of one harness run of ``model`` on ``samples``
-    samples of ``dataset`` for about ``seconds`` at ``qps`` (``threads`` 0: all cores)."""
+    samples of ``dataset`` for about ``seconds`` at ``qps`` (``threads`` 0: all cores; with
+    ``streams`` concurrent inference streams; a progress event every ``progress_interval_s``)."""
     import time
 
     (tmp / "user.conf").write_text(
@@ -79,10 +82,11 @@ def offline_metric(
             "execution_provider": "CPUExecutionProvider",
             "intra_op_threads": threads,
             "batch_size": batch_size,
+            "streams": streams,
         },
         "server_max_wait_ms": 2.0,
         "user_conf": str(tmp / "user.conf"),
         "output_dir": str(tmp / f"out-{time.monotonic_ns()}"),
-        "progress_interval_s": 0.25,
+        "progress_interval_s": progress_interval_s,
     }
     return loadgen_metric(tmp, run)

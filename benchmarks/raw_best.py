@@ -39,9 +39,9 @@ inputs and outputs), side by side in one run:
   - harness / raw same configuration: what the harness itself costs over the same work in a
     plain loop (1.0 = nothing).
 
-  The harness runs the model on one thread at a time (harness/sut.py), so where the best raw
-  configuration has more than one caller the first ratio has a gap that no harness option
-  closes today; the output says so.
+  These harness runs use one stream; where the best raw configuration has more than one
+  caller, ``benchmarks/tuned.py`` measures the harness with the streams ``mlperf-tui tune``
+  chooses against the same raw best.
 
 Figures are throughputs and ratios measured in this run; no absolute time is a threshold. With
 --json the figures go to stdout as one JSON object (the table and the rest to stderr), for a
@@ -439,8 +439,8 @@ def main() -> int:
     dataset = synthetic_dataset(entry, DATASET_COUNT, seed=0, cache_dir=args.cache_dir)
     task = get_task("imagenet_classification")
     notes = [
-        "the harness runs the model on one thread at a time (harness/sut.py): it has no option "
-        "for concurrent callers, so a multi-caller raw best is out of its reach today",
+        "the harness runs here with one stream (one caller); benchmarks/tuned.py measures it "
+        "with the streams mlperf-tui tune chooses",
         "this machine may be shared (other work running): figures are medians of repetitions "
         "and ratios of runs side by side, never absolute times",
     ]

@@ -129,6 +129,14 @@ def build_test_settings(lg: Any, config: RunConfig) -> Any:
         )
     settings.scenario = getattr(lg.TestScenario, config.scenario)
     settings.mode = getattr(lg.TestMode, _LOADGEN_MODES[config.mode])
+    if config.expected_latency_ns is not None:
+        # LoadGen generates SingleStream/MultiStream queries for min_duration at this latency;
+        # user.conf's target_latency is whole milliseconds, too coarse for a fast model (the
+        # detail log records it as requested_*_expected_latency_ns)
+        if config.scenario == "SingleStream":
+            settings.single_stream_expected_latency_ns = config.expected_latency_ns
+        elif config.scenario == "MultiStream":
+            settings.multi_stream_expected_latency_ns = config.expected_latency_ns
     if config.scenario == "Server" and settings.server_max_async_queries == 0:
         # Lets a cancelled or failed Server run end in seconds: the SUT then holds new queries
         # and LoadGen stops once this many are outstanding. A healthy run never gets near it:
@@ -206,7 +214,9 @@ def run(config: RunConfig, writer: EventWriter) -> int:
     model_name = config.model_path.name if config.model_path is not None else "the model"
     writer.phase("loading_model", f"Loading {model_name}")
     task, backend, binding = load_model(config)
-    print(f"harness: {backend.description}; {binding.describe()}", file=sys.stderr)
+    backends = [backend, *extra_streams(config)]
+    streams = f" x {len(backends)} streams" if len(backends) > 1 else ""
+    print(f"harness: {backend.description}{streams}; {binding.describe()}", file=sys.stderr)
 
     writer.phase("loading_dataset", f"Opening the data set in {config.dataset_path}")
     try:
@@ -226,7 +236,20 @@ def run(config: RunConfig, writer: EventWriter) -> int:
             dataset.preprocess(None, progress)
     except TaskError as e:
         raise HarnessError(e.message, e.fix) from e
-    return _run_loadgen(config, writer, dataset, task, backend, binding, None)
+    return _run_loadgen(config, writer, dataset, task, backends, binding, None)
+
+
+def extra_streams(config: RunConfig) -> list[Any]:
+    """The sessions of streams 2..N (Offline and Server run several; the others one)."""
+    from harness.backends import load_backend
+
+    if config.scenario not in ("Offline", "Server") or config.backend.streams <= 1:
+        return []
+    assert config.model_path is not None
+    return [
+        load_backend(config.backend.name, config.model_path, config.backend)
+        for _ in range(config.backend.streams - 1)
+    ]
 
 
 def _run_loadgen(
@@ -274,6 +297,7 @@ def _run_loadgen(
             config.backend.batch_size,
             log_responses=config.mode == "accuracy" or config.audit_config is not None,
             server_max_wait_ms=config.server_max_wait_ms,
+            server_latency_bound_ns=int(settings.server_target_latency_ns),
         )
     sut_handle = sut.construct()
     qsl_handle = qsl.construct()
@@ -403,29 +427,78 @@ def cancel_when_parent_dies() -> None:
         os.kill(os.getpid(), signal.SIGINT)
 
 
-def calibrate(config: RunConfig, budget_s: float) -> dict[str, float]:
-    """Time the model with the task's own inputs: median latency of one sample, and the
-    throughput of one batch of ``config.backend.batch_size``, each within half the budget."""
-    task, backend, binding = load_model(config)
-    budget_ns = int(budget_s * 1e9 / 2)
+def calibrate(
+    config: RunConfig,
+    budget_s: float,
+    latency_threads: int | None = None,
+    samples: int | None = None,
+) -> dict[str, float]:
+    """Time the model with the task's own inputs, as the SUTs run it: the median latency of
+    one sample on one stream (``latency_threads`` intra-op threads, default the run's), and the
+    throughput of batches of ``config.backend.batch_size`` on ``config.backend.streams``
+    concurrent streams, each within half the budget; with ``samples``, on that many of the data
+    set's samples (as a run meets them: memory traffic matters to a fast model)."""
+    from harness.tune import Bench, Point
 
-    def timed(n: int) -> float:
-        feeds = task.calibration_feeds(binding, n)
-        task.infer(backend, binding, feeds)  # warm-up
-        runs: list[int] = []
-        spent = 0
-        while spent < budget_ns and len(runs) < 200:
-            t0 = time.perf_counter_ns()
-            task.infer(backend, binding, feeds)
-            runs.append(time.perf_counter_ns() - t0)
-            spent += runs[-1]
-        runs.sort()
-        return runs[len(runs) // 2] / 1e9  # median seconds per call
-
-    latency = timed(1)
+    bench = Bench(config, samples)
+    threads = bench.session_threads()
+    half = budget_s / 2
+    one = bench.measure(Point(1, latency_threads or threads, 1), half)
     batch = max(1, config.backend.batch_size)
-    per_batch = timed(batch) if batch > 1 else latency
-    return {"throughput": batch / per_batch, "latency_s": latency, "batch_size": batch}
+    streams = max(1, config.backend.streams)
+    if batch == 1 and streams == 1 and not latency_threads:
+        throughput = one.throughput
+    else:
+        throughput = bench.measure(Point(batch, threads, streams), half).throughput
+    return {
+        "throughput": throughput,
+        "latency_s": one.p50_ms / 1e3,
+        "batch_size": batch,
+        "streams": streams,
+    }
+
+
+def _tune_main(args: argparse.Namespace) -> int:
+    """The sweep of harness.tune, one JSON line per point and one with the choice."""
+    import json
+
+    from harness.tune import sweep
+
+    out = sys.stdout
+    sys.stdout = sys.stderr  # only the JSON lines go to stdout
+
+    def line(data: dict[str, Any]) -> None:
+        out.write(json.dumps(data) + "\n")
+        out.flush()
+
+    def ints(text: str | None) -> list[int] | None:
+        return [int(x) for x in text.split(",")] if text else None
+
+    try:
+        cancel_when_parent_dies()
+        config = load_run_config(args.config)
+        _measured, chosen = sweep(
+            config,
+            args.scenarios.split(","),
+            seconds=args.seconds,
+            latency_bound_ms=args.latency_bound_ms,
+            samples_per_query=args.samples_per_query,
+            batch_sizes=ints(args.batch_sizes),
+            threads=ints(args.threads),
+            streams=ints(args.streams),
+            samples=args.samples,
+            on_point=lambda i, n, m: line({"kind": "point", "done": i, "total": n, **m.to_dict()}),
+        )
+        from harness.backends.onnxruntime import physical_cores
+
+        line({"kind": "result", "cores": physical_cores(), "chosen": chosen})
+        return 0
+    except HarnessError as e:
+        line({"kind": "error", "error": e.message, "fix": e.fix})
+        return int(e.exit_code)
+    except KeyboardInterrupt:
+        line({"kind": "error", "error": "cancelled by SIGINT", "fix": ""})
+        return int(ExitCode.CANCELLED)
 
 
 def _calibrate_main(args: argparse.Namespace) -> int:
@@ -435,7 +508,9 @@ def _calibrate_main(args: argparse.Namespace) -> int:
     sys.stdout = sys.stderr  # only the result line goes to stdout
     try:
         cancel_when_parent_dies()
-        result: dict[str, Any] = calibrate(load_run_config(args.config), args.budget_s)
+        result: dict[str, Any] = calibrate(
+            load_run_config(args.config), args.budget_s, args.latency_threads, args.samples
+        )
         code = 0
     except HarnessError as e:
         result, code = {"error": e.message, "fix": e.fix}, int(e.exit_code)
@@ -455,9 +530,35 @@ def main(argv: list[str] | None = None) -> int:
     cal_parser = sub.add_parser("calibrate", help="time the model of RUN.json (no LoadGen)")
     cal_parser.add_argument("--config", required=True, help="path of RUN.json")
     cal_parser.add_argument("--budget-s", type=float, default=1.0, help="seconds to spend")
+    cal_parser.add_argument(
+        "--latency-threads", type=int, default=None, help="intra-op threads of one-sample timing"
+    )
+    cal_parser.add_argument(
+        "--samples", type=int, default=None, help="time on this many data set samples"
+    )
+    tune_parser = sub.add_parser(
+        "tune", help="sweep batch size x threads x streams for the model of RUN.json"
+    )
+    tune_parser.add_argument("--config", required=True, help="path of RUN.json")
+    tune_parser.add_argument(
+        "--scenarios", default="Offline", help="comma-separated scenarios to choose for"
+    )
+    tune_parser.add_argument("--seconds", type=float, default=1.0, help="seconds per point")
+    tune_parser.add_argument(
+        "--latency-bound-ms", type=float, default=None, help="the Server latency bound"
+    )
+    tune_parser.add_argument("--samples-per-query", type=int, default=8, help="MultiStream's")
+    tune_parser.add_argument("--batch-sizes", default=None, help="e.g. 1,8,32 (default: swept)")
+    tune_parser.add_argument("--threads", default=None, help="intra-op threads to try")
+    tune_parser.add_argument("--streams", default=None, help="stream counts to try")
+    tune_parser.add_argument(
+        "--samples", type=int, default=None, help="run on this many data set samples"
+    )
     args = parser.parse_args(argv)
     if args.command == "calibrate":
         return _calibrate_main(args)
+    if args.command == "tune":
+        return _tune_main(args)
 
     writer = RunEventWriter(_redirect_stdout(), start_ns)
     config: RunConfig | None = None

@@ -16,7 +16,7 @@ Example::
       "dataset_count": null,
       "cache_dir": "/abs/cache",
       "backend": {"name": "onnxruntime", "execution_provider": "CPUExecutionProvider",
-                  "intra_op_threads": 0, "batch_size": 32},
+                  "intra_op_threads": 0, "batch_size": 32, "streams": 1},
       "server_max_wait_ms": 2.0,
       "user_conf": "/abs/user.conf",
       "output_dir": "/abs/out",
@@ -24,7 +24,9 @@ Example::
     }
 
 Every key is required except ``audit_config``, ``dataset_count``, ``task_options``,
-``server_max_wait_ms``, ``progress_interval_s`` and ``endpoint``. Unknown keys are rejected
+``server_max_wait_ms``, ``progress_interval_s``, ``endpoint`` and ``expected_latency_ns`` (a
+SingleStream or MultiStream run's expected query latency in nanoseconds, which LoadGen's
+user.conf can only give in whole milliseconds), and ``backend.streams`` (default 1). Unknown keys are rejected
 (with a did-you-mean), so a typo never runs silently with a default. ``task`` is a built-in task name
 or ``"package.module:ATTRIBUTE"``; ``task_options`` are the task's own (see its module), a JSON
 object of strings, numbers and booleans.
@@ -98,6 +100,7 @@ _TOP_KEYS = {
     "output_dir",
     "progress_interval_s",
     "endpoint",
+    "expected_latency_ns",
 }
 _OPTIONAL_KEYS = {
     "audit_config",
@@ -106,10 +109,11 @@ _OPTIONAL_KEYS = {
     "server_max_wait_ms",
     "progress_interval_s",
     "endpoint",
+    "expected_latency_ns",
 }
 #: also optional in a run with an endpoint block (no model file, no runtime)
 _ENDPOINT_OPTIONAL_KEYS = {"model_path", "backend"}
-_BACKEND_KEYS = {"name", "execution_provider", "intra_op_threads", "batch_size"}
+_BACKEND_KEYS = {"name", "execution_provider", "intra_op_threads", "batch_size", "streams"}
 _ENDPOINT_KEYS = {
     "base_url",
     "model",
@@ -142,6 +146,9 @@ class BackendOptions:
     intra_op_threads: int = 0
     #: largest batch handed to the runtime (Offline, Server, MultiStream)
     batch_size: int = 32
+    #: concurrent inference streams in Offline and Server: each is a thread with its own
+    #: runtime session of ``intra_op_threads`` threads (SingleStream and MultiStream use one)
+    streams: int = 1
 
 
 @dataclass(frozen=True)
@@ -220,6 +227,10 @@ class RunConfig:
     progress_interval_s: float = 0.25
     #: the serving engine an endpoint run sends its samples to; None: a built-in runtime run
     endpoint: EndpointOptions | None = None
+    #: SingleStream / MultiStream: the expected query latency LoadGen generates its queries
+    #: from, in nanoseconds, set on LoadGen's TestSettings after user.conf (whose
+    #: ``target_latency`` is read as whole milliseconds); None: user.conf's value stands
+    expected_latency_ns: int | None = None
 
     def write(self, path: Path | str) -> Path:
         """Write this config as RUN.json (atomically: a reader never sees half a file)."""
@@ -253,6 +264,7 @@ class RunConfig:
                 "execution_provider": self.backend.execution_provider,
                 "intra_op_threads": self.backend.intra_op_threads,
                 "batch_size": self.backend.batch_size,
+                "streams": self.backend.streams,
             },
             "server_max_wait_ms": self.server_max_wait_ms,
             "user_conf": str(self.user_conf),
@@ -261,6 +273,8 @@ class RunConfig:
         }
         if self.endpoint is not None:
             data["endpoint"] = self.endpoint.to_dict()
+        if self.expected_latency_ns is not None:
+            data["expected_latency_ns"] = self.expected_latency_ns
         return data
 
 
@@ -470,6 +484,7 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
             "backend.intra_op_threads", backend_data.get("intra_op_threads", 0), 0
         ),
         batch_size=_int("backend.batch_size", backend_data.get("batch_size", 32), 1),
+        streams=_int("backend.streams", backend_data.get("streams", 1), 1),
     )
 
     audit = data.get("audit_config")
@@ -510,6 +525,9 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
             "progress_interval_s", data.get("progress_interval_s", 0.25), 0.0, strict=True
         ),
         endpoint=endpoint,
+        expected_latency_ns=None
+        if data.get("expected_latency_ns") is None
+        else _int("expected_latency_ns", data["expected_latency_ns"], 1),
     )
 
 

@@ -3,13 +3,18 @@
 - SingleStream: each one-sample query is answered on LoadGen's calling thread (no hand-off,
   which costs ~60 us; answering in place costs ~3 us).
 - MultiStream: each 8-sample query is run as one batch on LoadGen's calling thread.
-- Offline: the single big query is run on LoadGen's calling thread in batches of
-  ``batch_size``, ordered for memory locality (below).
-- Server: queries go into a queue; one worker thread takes up to ``batch_size`` of them,
-  waiting at most ``server_max_wait_ms`` after the oldest arrived to fill a batch.
+- Offline: the single big query is run in batches of ``batch_size``, ordered for memory
+  locality (below), by ``streams`` threads (LoadGen's calling thread and streams - 1 more),
+  each taking the next batch and running it on its own runtime session.
+- Server: queries go into a queue; ``streams`` worker threads, each with its own session,
+  take what is queued (up to ``batch_size``) as soon as they are free. A free worker that
+  finds fewer queries than a batch waits for more only while the arrival rate says they are
+  coming within ``server_max_wait_ms`` (never beyond a tenth of the latency bound), so a
+  lightly loaded server answers each query at once and a loaded one fills its batches.
 
-Only one thread ever runs the model at a time, so the runtime's own thread pool can have every
-core without oversubscription. All SUTs use LoadGen's ``ConstructFastSUT`` (sample ids and
+With one stream, one thread runs the model at a time, so the runtime's own thread pool can
+have every core without oversubscription; with several, ``mlperf-tui tune`` sizes streams x
+threads to the cores. All SUTs use LoadGen's ``ConstructFastSUT`` (sample ids and
 indices as plain integer lists, no QuerySample objects).
 
 Every issued sample is completed, whatever happens: when inference raises, the run is marked
@@ -110,7 +115,7 @@ class BaseSUT:
 
     def __init__(
         self,
-        backend: Backend,
+        backend: Backend | Sequence[Backend],
         task: Task,
         binding: Binding,
         dataset: Dataset,
@@ -123,7 +128,9 @@ class BaseSUT:
         self._lg = lg
         self._response = lg.QuerySampleResponse
         self._complete_call = lg.QuerySamplesComplete
-        self.backend = backend
+        #: one runtime session per inference stream (Offline and Server use them all)
+        self.backends: list[Backend] = list(backend) if isinstance(backend, Sequence) else [backend]
+        self.backend = self.backends[0]
         self.task = task
         self.binding = binding
         self.dataset = dataset
@@ -170,10 +177,13 @@ class BaseSUT:
         """The model inputs for these samples (views of the loaded arrays where possible)."""
         return self.dataset.batch(indices)
 
-    def infer(self, indices: np.ndarray) -> Any:
+    def infer(self, indices: np.ndarray, backend: Backend | None = None) -> Any:
         try:
             return self.task.infer(
-                self.backend, self.binding, self.gather(indices), steps=self.state.on_steps
+                backend or self.backend,
+                self.binding,
+                self.gather(indices),
+                steps=self.state.on_steps,
             )
         finally:
             self.state.steps_done = self.state.steps_total = 0
@@ -233,6 +243,11 @@ class SingleStreamSUT(BaseSUT):
 
     scenario = "SingleStream"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: the one sample index of a SingleStream query (one query at a time: reused)
+        self._one = np.zeros(1, dtype=np.int64)
+
     def issue(self, ids: list[int], indices: list[int]) -> None:
         started = _now()
         state = self.state
@@ -242,14 +257,18 @@ class SingleStreamSUT(BaseSUT):
         if state.stopping:
             self.complete(ids, started, None)
             return
-        idx = np.array(indices, dtype=np.int64)
         if len(ids) == 1:
+            # the hot path: no array built per query, the sample a view of the loaded one
+            one = self._one
+            one[0] = indices[0]
             try:
-                self.complete(ids, started, self.infer(idx))
+                results = self.infer(one)
             except Exception as exc:
                 self.state.fail(exc)
-                self.complete(ids, started, None)
+                results = None
+            self.complete(ids, started, results)
             return
+        idx = np.array(indices, dtype=np.int64)
         self.run_batches(ids, idx, started, _even_bounds(len(ids), self.batch_size))
 
 
@@ -317,7 +336,7 @@ def locality_order(indices: np.ndarray, batch_size: int) -> tuple[np.ndarray, li
 
 
 class OfflineSUT(BaseSUT):
-    """Runs the whole Offline query on LoadGen's calling thread, in locality order."""
+    """Runs the whole Offline query in locality order, on ``streams`` threads (module doc)."""
 
     scenario = "Offline"
 
@@ -331,26 +350,76 @@ class OfflineSUT(BaseSUT):
         idx = np.array(indices, dtype=np.int64)
         order, bounds = locality_order(idx, self.batch_size)
         ordered_ids = np.array(ids, dtype=np.uint64)[order].tolist()
-        self.run_batches(ordered_ids, idx[order], started, bounds)
+        if len(self.backends) == 1:
+            self.run_batches(ordered_ids, idx[order], started, bounds)
+            return
+        self._run_streams(ordered_ids, idx[order], started, bounds)
+
+    def _run_streams(
+        self, ids: list[int], indices: np.ndarray, started_ns: int, bounds: Sequence[int]
+    ) -> None:
+        """Every stream takes the next batch until none is left; a batch taken after a stop
+        or a failure is completed without inference, so every sample is completed."""
+        batches = iter(itertools.pairwise(bounds))
+        lock = threading.Lock()
+
+        def stream(backend: Backend) -> None:
+            while True:
+                with lock:
+                    batch = next(batches, None)
+                if batch is None:
+                    return
+                lo, hi = batch
+                if self.state.stopping:
+                    self.complete(ids[lo:hi], started_ns, None)
+                    continue
+                try:
+                    results = self.infer(indices[lo:hi], backend)
+                except Exception as exc:
+                    self.state.fail(exc)
+                    results = None
+                self.complete(ids[lo:hi], started_ns, results)
+
+        helpers = [
+            threading.Thread(target=stream, args=(b,), name=f"harness-stream-{i}", daemon=True)
+            for i, b in enumerate(self.backends[1:], start=1)
+        ]
+        for t in helpers:
+            t.start()
+        stream(self.backends[0])
+        for t in helpers:
+            t.join()
 
 
 class ServerSUT(BaseSUT):
-    """Queues queries; one worker batches them with a bounded wait (see the module doc)."""
+    """Queues queries; ``streams`` workers batch them as they come (see the module doc)."""
 
     scenario = "Server"
 
-    def __init__(self, *args: Any, max_wait_ms: float = 2.0, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, max_wait_ms: float = 2.0, latency_bound_ns: int = 0, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.max_wait_ns = int(max_wait_ms * 1e6)
+        wait_ns = int(max_wait_ms * 1e6)
+        if latency_bound_ns > 0:
+            wait_ns = min(wait_ns, latency_bound_ns // 10)
+        self.max_wait_ns = wait_ns
         self._queue: collections.deque[tuple[int, int, int]] = collections.deque()
         self._held: list[int] = []
         self._cv = threading.Condition()
         self._flushing = False
         self._closed = False
-        self._worker = threading.Thread(
-            target=self._work, name="harness-server-worker", daemon=True
-        )
-        self._worker.start()
+        #: the mean gap between arrivals (ns), an exponential average over recent queries
+        self._gap_ns = 0.0
+        self._last_arrival = 0
+        self._workers = [
+            threading.Thread(
+                target=self._work, args=(b,), name=f"harness-server-worker-{i}", daemon=True
+            )
+            for i, b in enumerate(self.backends)
+        ]
+        for t in self._workers:
+            t.start()
 
     def gather(self, indices: np.ndarray) -> Feeds:
         """Copy the batch row by row with ``memmove``, which runs without the GIL.
@@ -378,53 +447,77 @@ class ServerSUT(BaseSUT):
 
     def issue(self, ids: list[int], indices: list[int]) -> None:
         started = _now()
-        if self.state.issued == 0:
-            self.state.first_issue.set()
-        self.state.issued += len(ids)
+        state = self.state
+        if state.issued == 0:
+            state.first_issue.set()
+        state.issued += len(ids)
         with self._cv:
-            if self.state.stopping:
+            if state.stopping:
                 # completed in flush(): LoadGen ends the test on too many outstanding queries
                 self._held.extend(ids)
                 return
             # accuracy mode issues one round per loaded set, each ending with a flush
             self._flushing = False
-            for sample_id, index in zip(ids, indices, strict=True):
-                self._queue.append((sample_id, index, started))
+            if self._last_arrival:
+                gap = started - self._last_arrival
+                self._gap_ns = gap if not self._gap_ns else 0.9 * self._gap_ns + 0.1 * gap
+            self._last_arrival = started
+            queue = self._queue
+            if len(ids) == 1:
+                queue.append((ids[0], indices[0], started))
+            else:
+                for sample_id, index in zip(ids, indices, strict=True):
+                    queue.append((sample_id, index, started))
             self._cv.notify()
 
     def flush(self) -> None:
         with self._cv:
             self._flushing = True
             held, self._held = self._held, []
-            self._cv.notify()
+            self._cv.notify_all()
         if held:
             self.complete(held, _now(), None)
 
     def close(self) -> None:
         with self._cv:
             self._closed = True
-            self._cv.notify()
-        self._worker.join(timeout=10)
+            self._cv.notify_all()
+        for t in self._workers:
+            t.join(timeout=10)
 
     def _take(self) -> list[tuple[int, int, int]] | None:
-        """The next batch, after at most max_wait after its oldest query; None when closed."""
+        """The next batch (see the module doc); None when closed."""
+        queue = self._queue
         with self._cv:
-            while not self._queue:
-                if self._closed:
-                    return None
-                self._cv.wait()
-            deadline = self._queue[0][2] + self.max_wait_ns
-            while len(self._queue) < self.batch_size and not (
-                self._flushing or self._closed or self.state.stopping
-            ):
-                remaining = deadline - _now()
-                if remaining <= 0:
-                    break
-                self._cv.wait(remaining / 1e9)
-            n = min(self.batch_size, len(self._queue))
-            return [self._queue.popleft() for _ in range(n)]
+            while True:
+                while not queue:
+                    if self._closed:
+                        return None
+                    self._cv.wait()
+                gap = self._gap_ns
+                if len(queue) < self.batch_size and 0 < gap < self.max_wait_ns:
+                    # the next query is due within the wait: wait for the missing ones, at
+                    # most as long as they take to arrive at the current rate
+                    missing = self.batch_size - len(queue)
+                    deadline = queue[0][2] + min(self.max_wait_ns, int(missing * gap))
+                    while (
+                        queue
+                        and len(queue) < self.batch_size
+                        and not (self._flushing or self._closed or self.state.stopping)
+                    ):
+                        remaining = deadline - _now()
+                        if remaining <= 0:
+                            break
+                        self._cv.wait(remaining / 1e9)
+                if not queue:  # another worker took them meanwhile
+                    continue
+                n = min(self.batch_size, len(queue))
+                batch = [queue.popleft() for _ in range(n)]
+                if queue:
+                    self._cv.notify()  # another free worker can take the rest
+                return batch
 
-    def _work(self) -> None:
+    def _work(self, backend: Backend) -> None:
         while True:
             batch = self._take()
             if batch is None:
@@ -436,7 +529,7 @@ class ServerSUT(BaseSUT):
                     self.complete(ids, starts, None)
                 else:
                     idx = np.array([b[1] for b in batch], dtype=np.int64)
-                    self.complete(ids, starts, self.infer(idx))
+                    self.complete(ids, starts, self.infer(idx, backend))
             except Exception as exc:
                 self.state.fail(exc)
                 self.complete(ids, starts, None)
@@ -452,7 +545,7 @@ SUTS: dict[str, type[BaseSUT]] = {
 
 def make_sut(
     scenario: str,
-    backend: Backend,
+    backend: Backend | Sequence[Backend],
     task: Task,
     binding: Binding,
     dataset: Dataset,
@@ -460,7 +553,10 @@ def make_sut(
     batch_size: int,
     log_responses: bool,
     server_max_wait_ms: float = 2.0,
+    server_latency_bound_ns: int = 0,
 ) -> BaseSUT:
+    """The SUT of ``scenario``; ``backend`` is one session, or one per stream (Offline and
+    Server run them all, the others the first)."""
     cls = SUTS[scenario]
     if cls is ServerSUT:
         return ServerSUT(
@@ -472,5 +568,6 @@ def make_sut(
             batch_size,
             log_responses,
             max_wait_ms=server_max_wait_ms,
+            latency_bound_ns=server_latency_bound_ns,
         )
     return cls(backend, task, binding, dataset, state, batch_size, log_responses)

@@ -156,7 +156,7 @@ def run_plain(
     description = detect(probe)
     ctx = wizard.WizardContext(
         system=description,
-        providers_here=tuple(description.facts.execution_providers),
+        providers_here=tuple(description.facts.loadable_providers),
         profiles_dir=profiles_dir,
         estimate=estimate or wizard.runner_estimate(description.facts.physical_cores),
     )

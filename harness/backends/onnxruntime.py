@@ -48,9 +48,10 @@ class OnnxRuntimeBackend:
                 ),
             )
         so = ort.SessionOptions()
-        # one caller at a time runs the model (see harness.sut), so the intra-op pool gets the
-        # cores; more pools than cores loses 15-20% to oversubscription
-        threads = options.intra_op_threads or physical_cores()
+        # with one stream, one caller at a time runs the model (see harness.sut), so the
+        # intra-op pool gets the cores; with several, each stream's pool gets its share: more
+        # threads than cores loses 15-20% to oversubscription
+        threads = options.intra_op_threads or max(1, physical_cores() // max(1, options.streams))
         so.intra_op_num_threads = threads
         so.inter_op_num_threads = 1
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -63,6 +64,16 @@ class OnnxRuntimeBackend:
                 f"onnxruntime cannot load {model_path}: {str(e).strip().splitlines()[0]}",
                 "check that the file is a complete ONNX model (re-download or regenerate it)",
             ) from e
+        running = list(self._session.get_providers())
+        if provider not in running:
+            # a GPU build lists CUDA even without the CUDA libraries or the driver, and a
+            # session asked for it then runs on the CPU with only a warning
+            raise BackendError(
+                f"execution provider {provider} did not load: onnxruntime {self.version} "
+                f"fell back to {', '.join(running) or 'nothing'}",
+                "mlperf-tui detect says why it does not load here (driver, CUDA, cuDNN); "
+                "or choose CPUExecutionProvider",
+            )
         self.inputs = [TensorInfo.of(m) for m in self._session.get_inputs()]
         self.outputs = [TensorInfo.of(m) for m in self._session.get_outputs()]
         self.threads = threads

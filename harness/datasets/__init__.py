@@ -158,6 +158,11 @@ class SampleStore:
             self._indices = np.empty(0, dtype=np.int64)
 
     def batch(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+        if len(indices) == 1:  # SingleStream's every query: plain integers, views
+            row = int(self._slot[indices[0]])
+            if row < 0:
+                raise KeyError(f"samples not loaded: {[int(indices[0])]}")
+            return {name: array[row : row + 1] for name, array in self._data.items()}
         rows = self._slot[indices]
         if rows.size and rows.min() < 0:
             missing = np.asarray(indices)[rows < 0][:5].tolist()

@@ -6,7 +6,7 @@ stays free of UI imports.
 
 Adding a command: write ``_add_<name>(subparsers)`` (which calls ``set_defaults(func=...)``)
 and ``_cmd_<name>(args) -> int`` in the module of its command group (``detect``, ``rules``,
-``profile``, ``run``, ``importer``; shared helpers in ``common``), and list ``_add_<name>`` in
+``profile``, ``run``, ``tune``, ``importer``; shared helpers in ``common``), and list ``_add_<name>`` in
 ``_COMMANDS``.
 A command raises :class:`~mlperf_tui.errors.MlperfTuiError` for anything a user can cause;
 :func:`main` prints its message and fix (no traceback unless ``--debug``) and exits with its
@@ -37,6 +37,7 @@ from mlperf_tui.cli.run import (
     _add_wizard,
     _cmd_wizard,
 )
+from mlperf_tui.cli.tune import _add_find_performance, _add_tune
 from mlperf_tui.errors import ExitCode, MlperfTuiError
 
 __all__ = ["EXIT_CODE_HELP", "build_parser", "exit_code_table", "main"]
@@ -68,6 +69,8 @@ _COMMANDS: tuple[Callable[[Any], None], ...] = (
     _add_profile,
     _add_wizard,
     _add_checklist,
+    _add_tune,
+    _add_find_performance,
     _add_run,
     _add_import,
     _add_package,

@@ -11,6 +11,7 @@ from mlperf_tui.errors import ExitCode
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from rich.console import RenderableType
     from rich.table import Table
 
 
@@ -55,6 +56,8 @@ def _cmd_detect(args: argparse.Namespace) -> int:
             "A profile gives them (division, submitter and system_name at its top level, "
             "the others under system:); see them applied with --profile FILE."
         )
+    console.print()
+    console.print(providers_list(system.describe_providers(description.facts)))
     return ExitCode.OK
 
 
@@ -75,3 +78,21 @@ def detect_table(rows: Iterable[tuple[str, str, str, str]]) -> Table:
             shown += f"\n[dim]{escape(reason)}[/dim]"
         table.add_row(name, f"[{style}]{status}[/]" if style else status, shown)
     return table
+
+
+def providers_list(rows: Iterable[tuple[str, str, str, str]]) -> RenderableType:
+    """(provider, status, why, fix) rows as lines: which ONNX Runtime execution providers really
+    load here (a session on each was tried), and for the others the reason and the fix; long
+    reasons wrap under their provider, a documentation address fits a line of its own."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.text import Text
+
+    styles = {"loads": "green", "does not load": "bold red", "not tried": "dim"}
+    lines: list[RenderableType] = [Text("ONNX Runtime execution providers here", style="italic")]
+    for name, status, why, fix in rows:
+        line = Text.assemble((name, "bold"), ": ", (status, styles.get(status, "")), f" - {why}")
+        lines.append(Padding(line, (0, 0, 0, 2)))
+        if fix:
+            lines.append(Padding(Text(f"fix: {fix}"), (0, 0, 0, 4)))
+    return Group(*lines)

@@ -53,6 +53,14 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class StreamSettings(_Model):
+    """One scenario's own backend settings (what ``mlperf-tui tune`` found best for it)."""
+
+    intra_op_threads: int | None = Field(default=None, ge=0)
+    batch_size: int | None = Field(default=None, ge=1)
+    streams: int | None = Field(default=None, ge=1)
+
+
 class Backend(_Model):
     """How the harness runs the model (ONNX Runtime)."""
 
@@ -61,6 +69,29 @@ class Backend(_Model):
     intra_op_threads: int = Field(default=0, ge=0)
     #: samples per inference call in Offline and Server (SingleStream always sends one)
     batch_size: int = Field(default=32, ge=1)
+    #: concurrent inference streams in Offline and Server, each with its own runtime session
+    #: of intra_op_threads threads (``mlperf-tui tune`` finds the best mix for the machine)
+    streams: int = Field(default=1, ge=1)
+    #: settings of one scenario that differ from the ones above
+    per_scenario: dict[Scenario, StreamSettings] = Field(default_factory=dict)
+    #: tune the settings on this machine before the runs (``backend: auto`` in YAML); the
+    #: result is kept per machine and model, so only the first run pays for the sweep
+    auto: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _auto_shorthand(cls, value: Any) -> Any:
+        return {"auto": True} if value == "auto" else value
+
+    def for_scenario(self, scenario: Scenario) -> tuple[int, int, int]:
+        """(intra_op_threads, batch_size, streams) of one scenario."""
+        own = self.per_scenario.get(scenario)
+        threads, batch, streams = self.intra_op_threads, self.batch_size, self.streams
+        if own is not None:
+            threads = own.intra_op_threads if own.intra_op_threads is not None else threads
+            batch = own.batch_size if own.batch_size is not None else batch
+            streams = own.streams if own.streams is not None else streams
+        return threads, batch, streams
 
 
 class Endpoint(_Model):

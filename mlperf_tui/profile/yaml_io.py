@@ -53,6 +53,14 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
         del data["harness"]  # the default, and every profile before harness: existed
     else:
         del data["backend"]  # ONNX Runtime options: the built-in harness's only
+    backend = data.get("backend")
+    if backend is not None:
+        # the newer keys only when set, so that earlier profiles dump as they were written
+        for key, default in (("streams", 1), ("per_scenario", {}), ("auto", False)):
+            if backend.get(key) == default:
+                del backend[key]
+        if backend.get("auto") and profile.backend == type(profile.backend)(auto=True):
+            data["backend"] = "auto"
     return data
 
 

@@ -75,6 +75,8 @@ def calibrate(
     budget_s: float = 1.0,
     timeout_s: float = 120.0,
     python_path: tuple[Path, ...] = (),
+    samples: int | None = None,
+    latency_threads: int | None = None,
 ) -> Calibration:
     """Time the run's model with the task's inputs in a harness child (RunConfig at
     ``config_path`` is written here); RunError saying what went wrong otherwise."""
@@ -89,6 +91,10 @@ def calibrate(
         "--budget-s",
         str(budget_s),
     ]
+    if samples:
+        cmd += ["--samples", str(samples)]
+    if latency_threads:
+        cmd += ["--latency-threads", str(latency_threads)]
     from harness.config import PARENT_PID_ENV
 
     env = child_env(python_path)

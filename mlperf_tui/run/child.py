@@ -25,6 +25,7 @@ from mlperf_tui.run.events import OnEvent, RunnerEvent
 
 if TYPE_CHECKING:
     from mlperf_tui.profile import Profile
+    from mlperf_tui.rules.model import Scenario
     from mlperf_tui.run.inputs import ResolvedAssets
     from mlperf_tui.run.plan import PlannedRun
 
@@ -48,29 +49,38 @@ def run_config(
 
     bench = rules.get_benchmark(profile.benchmark, profile.round)
     endpoint = endpoint_options(profile, resolved)
+    scenario = run.scenario if run is not None else profile.scenarios[0]
     return RunConfig(
         benchmark=bench.name,
         loadgen_model=bench.loadgen_model,
         task=task,
         task_options=dict(run.task_options if run is not None else task_options or {}),
-        scenario=(run.scenario.value if run is not None else profile.scenarios[0].value),
+        scenario=scenario.value,
         mode=(run.mode.value if run is not None else "performance"),
         audit_config=(folder / "audit.config") if run is not None and run.compliance_test else None,
         model_path=resolved.model_path if endpoint is None else None,
         dataset_path=resolved.dataset_path,
         dataset_count=(run.dataset_count if run is not None else None) or resolved.dataset_count,
         cache_dir=resolved.cache_dir,
-        backend=BackendOptions(
-            name="onnxruntime",
-            execution_provider=profile.backend.execution_provider,
-            intra_op_threads=profile.backend.intra_op_threads,
-            batch_size=profile.backend.batch_size,
-        ),
+        backend=backend_options(profile, scenario),
         server_max_wait_ms=SERVER_MAX_WAIT_MS,
         user_conf=folder / "user.conf",
         output_dir=folder,
         progress_interval_s=PROGRESS_INTERVAL_S,
         endpoint=endpoint,
+        expected_latency_ns=run.expected_latency_ns if run is not None else None,
+    )
+
+
+def backend_options(profile: Profile, scenario: Scenario) -> BackendOptions:
+    """The harness's backend options of one scenario (the profile's, with its own overrides)."""
+    threads, batch, streams = profile.backend.for_scenario(scenario)
+    return BackendOptions(
+        name="onnxruntime",
+        execution_provider=profile.backend.execution_provider,
+        intra_op_threads=threads,
+        batch_size=batch,
+        streams=streams,
     )
 
 

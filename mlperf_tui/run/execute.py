@@ -45,7 +45,7 @@ from mlperf_tui.results import (
 )
 from mlperf_tui.rules.model import Mode
 from mlperf_tui.run.calibrate import Calibration, calibrate, rule_of_thumb
-from mlperf_tui.run.child import run_child, run_config
+from mlperf_tui.run.child import backend_options, run_child, run_config
 from mlperf_tui.run.events import OnEvent, RunnerEvent, ignore
 from mlperf_tui.run.inputs import ResolvedAssets, resolve_assets
 from mlperf_tui.run.plan import PlannedRun, plan_runs, run_id_for
@@ -445,20 +445,48 @@ class Prepared:
 def time_model(
     profile: Profile, resolved: ResolvedAssets, *, batch_size: int | None = None
 ) -> Calibration:
-    """Time the profile's model on this machine (a harness child; RunError when it fails)."""
+    """Time the profile's model on this machine (a harness child; RunError when it fails).
+
+    The throughput is timed with the settings of the throughput scenario the profile runs
+    (Offline, else Server: batch size and streams), the one-sample latency with the thread
+    count of SingleStream's. A valid run's plan rests on it (LoadGen sizes the Offline query
+    from it), so there it is timed for longer, on as many of the data set's samples as a run
+    loads.
+    """
+    from mlperf_tui import rules
+    from mlperf_tui.rules.model import Execution, Scenario
+
     entry = benchmarks.require(profile.benchmark)
     model = entry.model(profile.require_assets().model.kind)
+    throughput_scenario = next(
+        (s for s in (Scenario.OFFLINE, Scenario.SERVER) if s in profile.scenarios),
+        profile.scenarios[0],
+    )
+    latency_threads = profile.backend.for_scenario(Scenario.SINGLE_STREAM)[0] or None
+    valid = profile.execution == Execution.VALID
+    samples = None
+    if valid:
+        psc = rules.get_benchmark(profile.benchmark, profile.round).performance_sample_count
+        samples = min(psc, resolved.dataset_size or psc)
     with tempfile.TemporaryDirectory(prefix="mlperf-tui-calibrate-") as scratch:
         folder = Path(scratch)
         (folder / "user.conf").write_text("", encoding="utf-8")
         config = run_config(
             None, profile, resolved, folder, task=entry.task, task_options=dict(model.task_options)
         )
+        config = dataclasses.replace(config, backend=backend_options(profile, throughput_scenario))
         if batch_size is not None:
             config = dataclasses.replace(
                 config, backend=dataclasses.replace(config.backend, batch_size=batch_size)
             )
-        return calibrate(config, folder / RUN_CONFIG, python_path=entry.python_path)
+        return calibrate(
+            config,
+            folder / RUN_CONFIG,
+            python_path=entry.python_path,
+            budget_s=4.0 if valid else 1.0,
+            samples=samples,
+            latency_threads=latency_threads,
+        )
 
 
 def prepare(
@@ -486,6 +514,19 @@ def prepare(
 
         probe_endpoint(profile, resolved)
         calibrate_model = False
+    if profile.backend.auto and profile.harness == "builtin":
+        from mlperf_tui.run.tune import auto_backend, chosen_lines, describe_point
+
+        def say(text: str) -> None:
+            on_event(RunnerEvent("message", data={"text": text}))
+
+        def on_point(done: int, total: int, point: Mapping[str, Any]) -> None:
+            say(f"  tuning {done}/{total}: {describe_point(point)}")
+
+        backend, tuned = auto_backend(profile, resolved, on_point=on_point, on_message=say)
+        for line in chosen_lines(tuned):
+            say(f"  {line}")
+        profile = profile.model_copy(update={"backend": backend})
     cal: Calibration | None = None
     if calibrate_model:
         on_event(RunnerEvent("message", data={"text": "Timing the model on this machine"}))

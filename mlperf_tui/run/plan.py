@@ -24,7 +24,6 @@ from mlperf_tui.run.settings import (
     LATENCY_HEADROOM,
     LOADGEN_OFFLINE_SLACK,
     OFFLINE_QPS_HEADROOM,
-    QUERY_COUNT_HEADROOM,
     START_OVERHEAD_S,
     TEST_SETTINGS,
     TestSettings,
@@ -56,6 +55,9 @@ class PlannedRun:
     dataset_count: int | None = None
     #: the harness task's options for the profile's model
     task_options: Mapping[str, Any] = field(default_factory=dict)
+    #: SingleStream / MultiStream performance: the expected query latency LoadGen generates
+    #: the queries from, in nanoseconds (user.conf's target_latency holds whole milliseconds)
+    expected_latency_ns: int | None = None
 
     def user_conf(self) -> str:
         """The user.conf text of this run."""
@@ -66,6 +68,11 @@ class PlannedRun:
             "# the targets (and, in test execution, the shortened run).",
         ]
         lines += [f"# {n}" for n in self.notes]
+        if self.expected_latency_ns is not None:
+            lines.append(
+                f"# the harness sets LoadGen's {self.scenario.value} expected latency to "
+                f"{self.expected_latency_ns} ns (TestSettings; user.conf holds whole ms)"
+            )
         for key, value in self.settings.items():
             text = f"{value:.6g}" if isinstance(value, float) else str(value)
             lines.append(f"{self.loadgen_model}.{self.scenario.value}.{key} = {text}")
@@ -83,6 +90,7 @@ class PlannedRun:
             "dataset_count": self.dataset_count,
             "settings": dict(self.settings),
             "notes": list(self.notes),
+            "expected_latency_ns": self.expected_latency_ns,
         }
 
 
@@ -166,7 +174,10 @@ def _settings_for(
             expected_ms = target.target_latency_ms
         else:
             expected_ms = per_query * 1e3 * LATENCY_HEADROOM
-            notes.append(f"target_latency from the {cal.source} latency x {LATENCY_HEADROOM}")
+            notes.append(
+                f"target_latency from the {cal.source} latency x {LATENCY_HEADROOM} (whole ms "
+                "here; the harness gives LoadGen the exact value)"
+            )
         # user.conf takes whole milliseconds here (LoadGen reads the value as an integer)
         settings["target_latency"] = max(1, int(expected_ms))
 
@@ -200,18 +211,25 @@ def _settings_for(
         return settings, notes, samples / cal.throughput
     if scenario == Scenario.SERVER:
         return settings, notes, min_s
+    # LoadGen generates queries for the min duration at the expected latency (given to the
+    # harness in nanoseconds), and ends the run once the min duration and the min query count
+    # are both met: a run lasts the min duration, or the time its min query count needs
     minimum = bench.min_queries.get(scenario, 1) if scenario == Scenario.SINGLE_STREAM else 1
-    if per_query * 1e3 < 1.0 / LATENCY_HEADROOM:
-        # faster than LoadGen's 1 ms step: raise the query count so it generates enough
-        needed = math.ceil(min_s / per_query * QUERY_COUNT_HEADROOM)
-        if needed > minimum:
-            settings["min_query_count"] = needed
-            minimum = needed
-            notes.append(
-                f"min_query_count raised to {needed}: a query takes under 1 ms, and user.conf "
-                "cannot express a smaller expected latency"
-            )
     return settings, notes, max(min_s, minimum * per_query)
+
+
+def _expected_latency_ns(
+    profile: Profile, scenario: Scenario, cal: Calibration, samples_per_query: int
+) -> int:
+    """The expected query latency LoadGen generates a SingleStream/MultiStream run's queries
+    from, in nanoseconds: below the real one, so that LoadGen never runs out of queries before
+    the min duration (more queries generated than issued costs only memory)."""
+    target = profile.targets.get(scenario)
+    if target and target.target_latency_ms:
+        latency_s = target.target_latency_ms / 1e3
+    else:
+        latency_s = _per_query_s(scenario, cal, samples_per_query)
+    return max(1, round(latency_s * LATENCY_HEADROOM * 1e9))
 
 
 def plan_runs(
@@ -274,6 +292,14 @@ def plan_runs(
                 expected = round(seconds * float(settings.get("target_qps", cal.throughput)))
             else:
                 expected = round(seconds * cal.throughput)
+            expected_ns = None
+            if mode == Mode.PERFORMANCE and scenario in (
+                Scenario.SINGLE_STREAM,
+                Scenario.MULTI_STREAM,
+            ):
+                expected_ns = _expected_latency_ns(
+                    profile, scenario, cal, rules_round.multistream_samples_per_query
+                )
             plan.append(
                 PlannedRun(
                     run_id=run_id_for(scenario, mode, test),
@@ -289,6 +315,7 @@ def plan_runs(
                     expected_samples=max(1, expected),
                     dataset_count=subset,
                     task_options=dict(model.task_options),
+                    expected_latency_ns=expected_ns,
                 )
             )
     return plan

@@ -14,14 +14,21 @@ goes through a :class:`Probe`, so tests and UI snapshots can freeze the hardware
 
 Submodules: probe (raw access, each source read once), parse (text parsers, sizes), cpu,
 cpu_names (generic names, generations), hardware (memory modules, disks, network),
-accelerators (NVML), software, fields (the field filling), description (what detect returns),
-detection (detect).
+accelerators (NVML), providers (which ONNX Runtime execution providers load, tried in a child
+process: provider_trial), software, fields (the field filling), description (what detect
+returns), detection (detect).
 """
 
 from __future__ import annotations
 
 from mlperf_tui.system.cpu_names import cpu_generation, is_generic_cpu_name
-from mlperf_tui.system.description import FieldStatus, FieldValue, SystemDescription
+from mlperf_tui.system.description import (
+    FieldStatus,
+    FieldValue,
+    HostFacts,
+    ProviderProblem,
+    SystemDescription,
+)
 from mlperf_tui.system.detection import detect
 from mlperf_tui.system.parse import (
     dmidecode_memory_gib,
@@ -33,14 +40,25 @@ from mlperf_tui.system.parse import (
     parse_dmidecode_memory,
 )
 from mlperf_tui.system.probe import FrozenProbe, Probe
+from mlperf_tui.system.providers import (
+    ProviderTrial,
+    check_provider,
+    describe_providers,
+    provider_problem,
+)
 
 __all__ = [
     "FieldStatus",
     "FieldValue",
     "FrozenProbe",
+    "HostFacts",
     "Probe",
+    "ProviderProblem",
+    "ProviderTrial",
     "SystemDescription",
+    "check_provider",
     "cpu_generation",
+    "describe_providers",
     "detect",
     "dmidecode_memory_gib",
     "format_bytes",
@@ -50,4 +68,5 @@ __all__ = [
     "likely_installed_gib",
     "parse_cache_size",
     "parse_dmidecode_memory",
+    "provider_problem",
 ]

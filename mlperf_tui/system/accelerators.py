@@ -19,7 +19,9 @@ def detect_nvidia(probe: Probe) -> NvidiaFacts:
     try:
         nvml.nvmlInit()
     except Exception as exc:
-        return NvidiaFacts(error=f"NVML did not start: no NVIDIA driver ({short_error(exc)})")
+        return NvidiaFacts(
+            error=f"NVML did not start: no NVIDIA driver ({short_error(exc)})", no_driver=True
+        )
     try:
         return _read_nvml(nvml)
     except Exception as exc:
@@ -36,6 +38,11 @@ def _read_nvml(nvml: Any) -> NvidiaFacts:
         except Exception:
             return None
 
+    def call(name: str, *args: Any) -> Any:
+        """An NVML call an older binding may lack (None then, as for any failure)."""
+        fn = getattr(nvml, name, None)
+        return attempt(fn, *args) if fn is not None else None
+
     def as_int(value: Any) -> int | None:
         try:
             return int(value)
@@ -51,17 +58,21 @@ def _read_nvml(nvml: Any) -> NvidiaFacts:
     sm_clock = getattr(nvml, "NVML_CLOCK_SM", 1)
     max_links = int(getattr(nvml, "NVML_NVLINK_MAX_LINKS", 18))
     enabled = getattr(nvml, "NVML_FEATURE_ENABLED", 1)
+    switch = getattr(nvml, "NVML_NVLINK_DEVICE_TYPE_SWITCH", 2)
     gpus = []
     for index in range(count):
         handle = nvml.nvmlDeviceGetHandleByIndex(index)
         name = attempt(nvml.nvmlDeviceGetName, handle)
         memory_info = attempt(nvml.nvmlDeviceGetMemoryInfo, handle)
         links = 0
+        to_switch = False
         for link in range(max_links):
             state = attempt(nvml.nvmlDeviceGetNvLinkState, handle, link)
             if state is None:
                 break  # NotSupported / InvalidArgument past the last link
-            links += 1 if state == enabled else 0
+            if state == enabled:
+                links += 1
+                to_switch |= call("nvmlDeviceGetNvLinkRemoteDeviceType", handle, link) == switch
         gpus.append(
             GpuInfo(
                 index=index,
@@ -71,6 +82,8 @@ def _read_nvml(nvml: Any) -> NvidiaFacts:
                 pcie_generation=as_int(attempt(nvml.nvmlDeviceGetMaxPcieLinkGeneration, handle)),
                 pcie_width=as_int(attempt(nvml.nvmlDeviceGetMaxPcieLinkWidth, handle)),
                 nvlink_active_links=links,
+                memory_bus_width=as_int(call("nvmlDeviceGetMemoryBusWidth", handle)),
+                nvlink_to_switch=to_switch,
             )
         )
     return NvidiaFacts(

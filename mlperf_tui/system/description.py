@@ -50,6 +50,10 @@ class GpuInfo:
     pcie_generation: int | None
     pcie_width: int | None
     nvlink_active_links: int
+    #: bits of the memory bus: HBM is 1024 bits a stack (thousands), GDDR at most 512
+    memory_bus_width: int | None = None
+    #: an active NVLink goes to an NVSwitch (not straight to another GPU)
+    nvlink_to_switch: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,16 @@ class NvidiaFacts:
     cuda_version: str | None = None
     gpus: tuple[GpuInfo, ...] = ()
     error: str | None = None
+    #: the binding is there but NVML does not start: no NVIDIA driver (or not one for this GPU)
+    no_driver: bool = False
+
+
+@dataclass(frozen=True)
+class ProviderProblem:
+    """Why an ONNX Runtime execution provider does not load here, and what to do about it."""
+
+    reason: str
+    fix: str
 
 
 @dataclass(frozen=True)
@@ -82,7 +96,12 @@ class HostFacts:
     glibc: str | None = None
     python: str | None = None
     onnxruntime_version: str | None = None
+    #: what the installed onnxruntime lists (get_available_providers), loadable or not
     execution_providers: tuple[str, ...] = ()
+    #: the listed providers a session really runs a model on (mlperf_tui.system.providers)
+    loadable_providers: tuple[str, ...] = ()
+    #: the listed providers that do not load, each with the reason and the fix
+    provider_problems: Mapping[str, ProviderProblem] = field(default_factory=dict)
     nvidia: NvidiaFacts = field(default_factory=NvidiaFacts)
 
 

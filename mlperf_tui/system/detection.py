@@ -20,6 +20,7 @@ from mlperf_tui.system.fields import (
 from mlperf_tui.system.hardware import detect_dmi, detect_network, detect_storage
 from mlperf_tui.system.parse import parse_meminfo_bytes
 from mlperf_tui.system.probe import Facts, Probe
+from mlperf_tui.system.providers import assess_providers
 from mlperf_tui.system.software import software
 
 
@@ -36,8 +37,13 @@ def detect(probe: Probe | None = None) -> SystemDescription:
     storage_bytes, storage_kind, storage_source = detect_storage(f)
     nics, nic_source = detect_network(f)
     sw = software(f)
-    providers = tuple(f.get("providers", probe.onnxruntime_providers) or ())
+    listed = f.get("providers", probe.onnxruntime_providers)
+    providers = tuple(listed or ())
     nvidia = detect_nvidia(probe)
+    # listed is not loadable: a session on each says which really run here (seconds on a GPU)
+    loadable, problems = assess_providers(
+        f, None if listed is None else providers, nvidia, sw["onnxruntime"]
+    )
     dmi = detect_dmi(f, cpu, memory)
     product = (f.text("/sys/class/dmi/id/product_name") or "").strip()
 
@@ -48,7 +54,7 @@ def detect(probe: Probe | None = None) -> SystemDescription:
     storage_fields(out, storage_bytes, storage_kind, storage_source)
     network_fields(out, nics, nic_source)
     accelerator_fields(out, nvidia)
-    software_fields(out, sw, providers, nvidia)
+    software_fields(out, sw, loadable, tuple(problems), nvidia)
     note_fields(out, cpu)
 
     facts = HostFacts(
@@ -69,6 +75,8 @@ def detect(probe: Probe | None = None) -> SystemDescription:
         python=sw["python"],
         onnxruntime_version=sw["onnxruntime"],
         execution_providers=providers,
+        loadable_providers=loadable,
+        provider_problems=problems,
         nvidia=nvidia,
     )
     return SystemDescription(tuple(out.values[name] for name in SYSTEM_FIELD_NAMES), facts)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from mlperf_tui.rules.systems import system_field
 from mlperf_tui.system.cpu import Cpu
 from mlperf_tui.system.cpu_names import hidden_model_reason, is_generic_cpu_name
-from mlperf_tui.system.description import FieldStatus, FieldValue, NvidiaFacts
+from mlperf_tui.system.description import FieldStatus, FieldValue, GpuInfo, NvidiaFacts
 from mlperf_tui.system.hardware import Dmi
 from mlperf_tui.system.parse import (
     GIB,
@@ -267,10 +267,7 @@ def accelerator_fields(out: Fields, nvidia: NvidiaFacts) -> None:
                 "accelerator_host_interconnect",
                 "NVML did not report the GPU's PCIe link; give it, e.g. 'PCIe Gen5 x16'",
             )
-        out.ask(
-            "accelerator_memory_configuration",
-            "the GPU memory type, e.g. 'HBM3' or 'GDDR6'; NVML does not report it",
-        )
+        _gpu_memory_type(out, first_gpu)
         nvlink = any(g.nvlink_active_links for g in gpus)
         if len(gpus) == 1 and not nvlink:
             out.defaulted("accelerator_interconnect", NOT_APPLICABLE, "a single GPU")
@@ -280,11 +277,19 @@ def accelerator_fields(out: Fields, nvidia: NvidiaFacts) -> None:
             out.detected(
                 "accelerator_interconnect", f"NVLink ({nv_links} active links per GPU)", "NVML"
             )
-            out.defaulted(
-                "accelerator_interconnect_topology",
-                "",
-                "NVML shows NVLink but not its shape; describe it (e.g. 'NVSwitch') if known",
-            )
+            if any(g.nvlink_to_switch for g in gpus):
+                out.detected(
+                    "accelerator_interconnect_topology",
+                    "NVSwitch",
+                    "NVML (the GPUs' active NVLinks end at an NVSwitch)",
+                )
+            else:
+                out.defaulted(
+                    "accelerator_interconnect_topology",
+                    "",
+                    "NVML shows NVLink from GPU to GPU (no NVSwitch) but not its shape; "
+                    "describe it (e.g. 'NVLink bridge, pairs') if known",
+                )
         else:
             out.defaulted("accelerator_interconnect", "PCIe", "no active NVLink reported by NVML")
             out.defaulted("accelerator_interconnect_topology", "", "GPUs talk over PCIe only")
@@ -310,6 +315,39 @@ def accelerator_fields(out: Fields, nvidia: NvidiaFacts) -> None:
             out.defaulted(name, "", "no accelerator")
 
 
+#: a memory type as GPU names write it, e.g. "NVIDIA H100 80GB HBM3"
+_MEMORY_TYPE_RE = re.compile(r"\b(HBM\d?e?|GDDR\dX?|LPDDR\dX?)\b", re.IGNORECASE)
+#: the narrowest HBM bus: one stack is 1024 bits wide; GDDR and LPDDR buses are 512 or fewer
+_HBM_MIN_BUS_BITS = 1024
+
+
+def _gpu_memory_type(out: Fields, gpu: GpuInfo) -> None:
+    """The GPU memory's type: NVML has no call for it, but the GPU's name may say it, and the
+    memory bus's width tells HBM from the rest."""
+    in_name = _MEMORY_TYPE_RE.search(gpu.name)
+    bus = gpu.memory_bus_width
+    if in_name:
+        kind = in_name.group(1).upper()
+        if kind.startswith("HBM") and kind.endswith("E"):
+            kind = kind[:-1] + "e"  # HBM3e, HBM2e: as their makers write them
+        out.detected(
+            "accelerator_memory_configuration", kind, f"the GPU's name '{gpu.name}' (NVML)"
+        )
+    elif bus and bus >= _HBM_MIN_BUS_BITS:
+        out.defaulted(
+            "accelerator_memory_configuration",
+            "HBM",
+            f"NVML: a {bus}-bit memory bus, which only HBM has (GDDR buses are 512 bits at "
+            "most); NVML does not name the generation: give it, e.g. 'HBM3e', if known",
+        )
+    else:
+        width = f"NVML: a {bus}-bit memory bus (GDDR or LPDDR); " if bus else ""
+        out.ask(
+            "accelerator_memory_configuration",
+            f"the GPU memory type, e.g. 'HBM3' or 'GDDR6': {width}NVML does not name it",
+        )
+
+
 def _gpu_memory(memory_bytes: int, name: str, mixed: bool) -> tuple[str, str]:
     """(value, source) of one GPU's memory as its maker sells it, e.g. '80 GB'.
 
@@ -331,14 +369,20 @@ def _gpu_memory(memory_bytes: int, name: str, mixed: bool) -> tuple[str, str]:
 
 
 def software_fields(
-    out: Fields, sw: Mapping[str, str | None], providers: tuple[str, ...], nvidia: NvidiaFacts
+    out: Fields,
+    sw: Mapping[str, str | None],
+    loadable: tuple[str, ...],
+    failing: tuple[str, ...],
+    nvidia: NvidiaFacts,
 ) -> None:
     if sw["onnxruntime"]:
-        eps = ", ".join(providers) if providers else "unknown"
+        eps = ", ".join(loadable) if loadable else "none"
+        if failing:
+            eps += f"; listed but not loading: {', '.join(failing)} (mlperf-tui detect says why)"
         out.detected(
             "framework",
             f"ONNX Runtime {sw['onnxruntime']}",
-            f"the installed onnxruntime; execution providers: {eps}",
+            f"the installed onnxruntime; execution providers that load: {eps}",
         )
     else:
         out.ask(

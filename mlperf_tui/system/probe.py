@@ -13,9 +13,12 @@ import platform
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mlperf_tui.system.parse import parse_key_values, parse_proc_cpuinfo
+
+if TYPE_CHECKING:
+    from mlperf_tui.system.providers import ProviderTrial
 
 T = TypeVar("T")
 
@@ -132,6 +135,12 @@ class Probe:
         providers: Sequence[str] = ort.get_available_providers()
         return providers
 
+    def provider_trials(self, providers: Sequence[str]) -> Mapping[str, ProviderTrial]:
+        """Each provider tried on a tiny model in a child process (seconds; see providers)."""
+        from mlperf_tui.system.providers import run_trials
+
+        return run_trials(providers)
+
     def nvml(self) -> Any:
         """The NVML binding (module ``pynvml`` of nvidia-ml-py)."""
         return importlib.import_module("pynvml")
@@ -143,7 +152,8 @@ class FrozenProbe(Probe):
     For tests and UI snapshots: the same description on every machine. ``commands`` maps a
     command line (``"lscpu"``) to its output, or to the exception running it raises (e.g. a
     ``CalledProcessError`` with stderr); ``files`` maps absolute paths to contents; ``as_root``
-    says whether the process runs as root.
+    says whether the process runs as root; ``trials`` maps an execution provider to what trying
+    it showed (a provider it lacks was not answered).
     """
 
     def __init__(
@@ -162,6 +172,7 @@ class FrozenProbe(Probe):
         platform_facts: Mapping[str, str] | None = None,
         packages: Mapping[str, str] | None = None,
         providers: Sequence[str] | None = None,
+        trials: Mapping[str, ProviderTrial] | None = None,
         nvml: Any = None,
     ) -> None:
         super().__init__("/nonexistent-frozen-probe-root")
@@ -177,6 +188,7 @@ class FrozenProbe(Probe):
         self._platform = platform_facts
         self._packages = dict(packages or {})
         self._providers = providers
+        self._trials = trials
         self._nvml = nvml
         self._as_root = as_root
 
@@ -256,6 +268,11 @@ class FrozenProbe(Probe):
         if self._providers is None:
             raise ModuleNotFoundError("No module named 'onnxruntime'")
         return self._providers
+
+    def provider_trials(self, providers: Sequence[str]) -> Mapping[str, ProviderTrial]:
+        if self._trials is None:
+            raise self._missing("a provider trial")
+        return {p: self._trials[p] for p in providers if p in self._trials}
 
     def nvml(self) -> Any:
         if self._nvml is None:

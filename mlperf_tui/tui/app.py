@@ -64,7 +64,7 @@ class MlperfTuiApp(App[None]):
 
         description = detect(self.probe)
         self.ctx.system = description
-        self.ctx.providers_here = tuple(description.facts.execution_providers)
+        self.ctx.providers_here = tuple(description.facts.loadable_providers)
         self.ctx.estimate = wizard.runner_estimate(description.facts.physical_cores)
         self.ctx.preflight = wizard.runner_preflight(
             description.facts.physical_cores, self.ctx.profiles_dir

@@ -61,7 +61,9 @@ def _blank(value: Any) -> bool:
 def answers_from_profile(profile: Profile) -> Answers:
     """The answers that build ``profile`` (used for the defaults and for "open a profile")."""
     data = profile_to_dict(profile)
-    backend = data.get("backend") or profile.backend.model_dump(mode="json")
+    backend = data.get("backend")
+    if not isinstance(backend, dict):  # "auto", or no backend block
+        backend = profile.backend.model_dump(mode="json")
     answers: Answers = {
         "start": "new",
         "open_path": "",
@@ -77,6 +79,8 @@ def answers_from_profile(profile: Profile) -> Answers:
         "execution_provider": backend["execution_provider"],
         "intra_op_threads": int(backend["intra_op_threads"]),
         "batch_size": int(backend["batch_size"]),
+        "streams": int(backend.get("streams", 1)),
+        "backend_per_scenario": dict(backend.get("per_scenario") or {}),
         "import_from": data.get("import_from", ""),
         "submitter": data.get("submitter", ""),
         "system_name": data.get("system_name", ""),
@@ -221,6 +225,9 @@ def profile_data(answers: Mapping[str, Any]) -> dict[str, Any]:
             "execution_provider": a["execution_provider"],
             "intra_op_threads": int(a["intra_op_threads"]),
             "batch_size": int(a["batch_size"]),
+            "streams": int(a.get("streams", 1)),
+            # what the calibration's sweep chose per scenario (no question of its own)
+            "per_scenario": dict(a.get("backend_per_scenario") or {}),
         }
         data["assets"] = _assets_data(a)
     elif harness == "endpoint":

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlperf_tui import benchmarks, rules
+from mlperf_tui import benchmarks
 from mlperf_tui.errors import MlperfTuiError
 from mlperf_tui.profile import Profile
 from mlperf_tui.rules.model import Category, Scenario
@@ -73,7 +73,7 @@ def runner_preflight(
             blocks.insert(
                 0,
                 Info(
-                    "Not enough room: the run would be refused",
+                    "The run would be refused",
                     f"{error.message}\nfix: {error.fix}",
                     severity="error",
                 ),
@@ -163,33 +163,58 @@ def check_assets(answers: Mapping[str, Any], base: Path | None = None) -> list[A
 # -- calibration: time the model here and suggest targets ----------------------------------------
 
 
-def calibrate_targets(
-    answers: Mapping[str, Any], base: Path | None = None
-) -> tuple[dict[str, float], str]:
-    """Time the chosen model on this machine (a short test in a child process) and suggest
-    each chosen scenario's target; returns ({answer key: value}, what was measured).
+#: seconds each point of the calibration's sweep runs (the wizard waits for all of them)
+CALIBRATE_POINT_SECONDS = 0.5
 
-    Synthetic stand-ins are generated first (cached, so the run reuses them).
+
+def calibrate_targets(
+    answers: Mapping[str, Any],
+    base: Path | None = None,
+    on_progress: Callable[[str], None] = lambda text: None,
+) -> tuple[dict[str, Any], str]:
+    """Tune the backend to this machine and suggest each chosen scenario's target; returns
+    ({answer key: value}, what was chosen and measured).
+
+    The sweep (:func:`mlperf_tui.run.tune.tune`: batch size x threads x streams) reports each
+    point through ``on_progress``; the settings it chose become the backend answers (threads,
+    batch size, streams, and the other scenarios' own settings), and the targets come from the
+    chosen points. Synthetic stand-ins are generated first (cached, so the run reuses them).
     """
     from mlperf_tui import run as runner
+    from mlperf_tui.run.tune import chosen_lines, describe_point, tune, tuned_backend
 
     profile = build_profile(answers)
     profile_file = (base or Path.cwd()) / "wizard.yaml"
+    on_progress("Preparing the model and data set (the stand-ins are generated the first time)")
     resolved = runner.resolve_assets(profile, profile_path=profile_file)
-    cal = runner.time_model(profile, resolved, batch_size=min(profile.backend.batch_size, 8))
-    spq = rules.get_round(profile.round).multistream_samples_per_query
-    suggestions: dict[str, float] = {}
+
+    def on_point(done: int, total: int, point: Mapping[str, Any]) -> None:
+        on_progress(f"Tuning {done}/{total}: {describe_point(point)}")
+
+    result = tune(profile, resolved, seconds=CALIBRATE_POINT_SECONDS, on_point=on_point)
+    backend = tuned_backend(profile.backend, result)
+    suggestions: dict[str, Any] = {
+        "intra_op_threads": backend.intra_op_threads,
+        "batch_size": backend.batch_size,
+        "streams": backend.streams,
+        "backend_per_scenario": {
+            s.value: own.model_dump(exclude_none=True) for s, own in backend.per_scenario.items()
+        },
+    }
     for scenario in profile.scenarios:
+        chosen = result.chosen.get(scenario)
+        if chosen is None:
+            continue
         if scenario == Scenario.SINGLE_STREAM:
-            value = cal.latency_s * 1e3
+            value = float(chosen["p50_ms"])
         elif scenario == Scenario.MULTI_STREAM:
-            value = spq / cal.throughput * 1e3
+            value = float(chosen["p90_ms"])
         elif scenario == Scenario.SERVER:
-            value = cal.throughput * runner.TEST_SETTINGS.server_load_fraction
+            value = float(chosen["throughput"]) * runner.TEST_SETTINGS.server_load_fraction
         else:
-            value = cal.throughput
+            value = float(chosen["throughput"])
         suggestions[TARGET_PREFIX + scenario.value] = float(f"{value:.3g}")
-    return suggestions, cal.describe()
+    return suggestions, "; ".join(chosen_lines(result))
 
 
 # -- checking answers ---------------------------------------------------------------------------

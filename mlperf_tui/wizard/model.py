@@ -57,6 +57,8 @@ class Question:
     searchable: bool = False
     #: shown in an empty input (e.g. what detection found)
     placeholder: str = ""
+    #: more than ``help`` says, for the help key only (e.g. why a choice is not offered)
+    details: str = ""
 
     def applies(self, answers: Mapping[str, Any]) -> bool:
         return self.when is None or self.when(answers)
@@ -64,6 +66,8 @@ class Question:
     def help_text(self) -> str:
         """Everything the help key shows: the meaning, the rule, each choice's effect."""
         parts = [self.help or "No more to say about this one."]
+        if self.details:
+            parts.append(self.details)
         if self.rule:
             parts.append(f"Rule: {self.rule}")
         effects = [f"- {c.label}: {c.help}" for c in self.choices if c.help]
@@ -116,6 +120,7 @@ class WizardContext:
     system: Any = None
     estimate: Callable[[Profile], list[tuple[str, float]]] | None = None
     preflight: Callable[[Profile], tuple[list[Info], bool]] | None = None
+    #: the execution providers that load here (None of them known: every one is offered)
     providers_here: tuple[str, ...] = ()
     #: where the review step proposes to save the profile
     profiles_dir: Path = Path("profiles")

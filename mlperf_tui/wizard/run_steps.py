@@ -3,7 +3,7 @@ engine or the logs to import, the settings, and the review with its pre-flight c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mlperf_tui import benchmarks
@@ -251,8 +251,42 @@ def import_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Question]
 # -- settings ------------------------------------------------------------------------------------
 
 
+def provider_question(
+    ctx: WizardContext, when: Callable[[Mapping[str, Any]], bool] | None = None
+) -> Question:
+    """The execution provider: only those that load here are offered (every one when that is
+    unknown); the help says why each of the others is not."""
+    from mlperf_tui.system import HostFacts, provider_problem
+
+    help_ = "The ONNX Runtime backend that runs the model."
+    here = [p for p in EXECUTION_PROVIDERS if p in ctx.providers_here] or list(EXECUTION_PROVIDERS)
+    facts = ctx.system.facts if isinstance(getattr(ctx.system, "facts", None), HostFacts) else None
+    why: dict[str, str] = {}
+    for p in EXECUTION_PROVIDERS:
+        problem = provider_problem(facts, p) if facts is not None and p not in here else None
+        if problem is not None:
+            why[p] = f"{problem.reason}; fix: {problem.fix}"
+    # one that onnxruntime lists but that does not load is what this machine's user expects to
+    # be offered: why it is not is shown under the question, not only by the help key
+    for p, problem in (facts.provider_problems if facts is not None else {}).items():
+        help_ += f"\n{p} does not load here: {problem.reason}; fix: {problem.fix}"
+    details = ""
+    if why:
+        details = "Not offered, as they do not load here:\n" + "\n".join(
+            f"- {p}: {text}" for p, text in why.items()
+        )
+    return Question(
+        "execution_provider",
+        "Execution provider",
+        Kind.CHOICE,
+        help=help_,
+        choices=tuple(Choice(p, p) for p in here),
+        when=when,
+        details=details,
+    )
+
+
 def settings_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Question]:
-    here = set(ctx.providers_here)
     builtin = harness_is("builtin")
     questions = [
         Question(
@@ -275,17 +309,7 @@ def settings_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Questio
                 ),
             ),
         ),
-        Question(
-            "execution_provider",
-            "Execution provider",
-            Kind.CHOICE,
-            help="The ONNX Runtime backend that runs the model.",
-            choices=tuple(
-                Choice(p, p + ("" if not here or p in here else " (not installed here)"))
-                for p in EXECUTION_PROVIDERS
-            ),
-            when=builtin,
-        ),
+        provider_question(ctx, when=builtin),
         Question(
             "intra_op_threads",
             "Threads",
@@ -298,6 +322,15 @@ def settings_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Questio
             "Batch size",
             Kind.INT,
             help="Samples per inference in Offline and Server.",
+            when=builtin,
+        ),
+        Question(
+            "streams",
+            "Streams",
+            Kind.INT,
+            help="Concurrent inferences in Offline and Server, each with its own runtime "
+            "session of the threads above. Calibrate (ctrl+t) sweeps batch size x threads x "
+            "streams and fills in the fastest here.",
             when=builtin,
         ),
     ]

@@ -206,6 +206,8 @@ def test_llm_logs_of_another_harness_import_package_and_pass_the_official_checke
     assert "a test's own minimal SUT" in readme
 
 
+# slow (its images take 15 s to make): make test stays under ten minutes on two cores
+@pytest.mark.slow
 def test_sdxl_logs_import_with_their_images_and_mlperf_tui_verifies_the_compliance_runs(
     sdxl_logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

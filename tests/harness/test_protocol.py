@@ -104,6 +104,7 @@ def valid_run(tmp_path: Path) -> dict[str, Any]:
             "execution_provider": "CPUExecutionProvider",
             "intra_op_threads": 0,
             "batch_size": 4,
+            "streams": 2,
         },
         "server_max_wait_ms": 2.0,
         "user_conf": str(tmp_path / "user.conf"),
@@ -117,6 +118,7 @@ def test_valid_run_json_round_trips(tmp_path: Path) -> None:
     (tmp_path / "RUN.json").write_text(json.dumps(data))
     config = load_run_config(tmp_path / "RUN.json")
     assert config.scenario == "Server" and config.backend.batch_size == 4
+    assert config.backend.streams == 2
     assert config.to_dict() == data
     # the one writer: what RunConfig writes, it reads back the same
     config.write(tmp_path / "RUN2.json")

@@ -206,12 +206,15 @@ async def test_the_picker_fills_the_path(profiles_dir: Path, tmp_path: Path) -> 
         assert app.answers["model_path"] == str(models / "resnet50_v1.onnx")
 
 
-async def test_calibrate_fills_the_targets(
+async def test_calibrate_shows_the_sweep_live_and_fills_the_settings_and_targets(
     profiles_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from textual.widgets import Input, Static
 
+    from mlperf_tui.wizard import checks
+
     monkeypatch.setenv("MLPERF_TUI_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(checks, "CALIBRATE_POINT_SECONDS", 0.02)  # the real sweep, shorter
     app = MlperfTuiApp(profiles_dir=profiles_dir)
     async with app.run_test(size=SIZE) as pilot:
         app.answers.update({"model_kind": "tiny", "dataset_count": 16})
@@ -223,7 +226,20 @@ async def test_calibrate_fills_the_targets(
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, StepScreen)
-        assert "Measured" in str(screen.query_one("#calibration", Static).render())
+        # every point of the sweep was shown as it was measured, in order
+        points = [t for t in screen.calibration_progress if t.startswith("Tuning ")]
+        total = int(points[0].split("/")[1].split(":")[0])
+        assert [t.split(":")[0] for t in points] == [
+            f"Tuning {i}/{total}" for i in range(1, total + 1)
+        ]
+        text = str(screen.query_one("#calibration", Static).render())
+        assert "Chose" in text and "Offline:" in text
         offline = screen.query_one("#q-target-Offline Input", Input)
         assert float(offline.value) > 0
         assert float(app.answers["target.Offline"]) == float(offline.value)
+        # the chosen settings are the backend answers, shown in their fields
+        streams = screen.query_one("#q-streams Input", Input)
+        assert int(streams.value) == int(app.answers["streams"]) >= 1
+        assert int(screen.query_one("#q-batch_size Input", Input).value) == int(
+            app.answers["batch_size"]
+        )

@@ -361,6 +361,7 @@ def test_a_partial_log_scores_the_samples_it_holds(
     assert score.scored == 7 and score.total == 40 and score.result["gen_num"] == 7
 
 
+@pytest.mark.slow  # worker processes start slowly on two cores: make test stays under ten minutes
 def test_worker_processes_give_the_same_result(tmp_path: Path, tokdir: Path) -> None:
     from harness.datasets.llm import read_references
 

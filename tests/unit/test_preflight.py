@@ -398,3 +398,24 @@ def test_an_engine_run_is_checked_too(tmp_path: Path, monkeypatch: pytest.Monkey
     assert any("Server-performance" in i.what for i in times), [i.what for i in times]
     # the accuracy log of an answer is its token ids: 4 bytes a token, 1024 tokens at most
     assert _part(pf, "accuracy logs").bytes > 0
+
+
+def test_a_provider_that_does_not_load_here_refuses_the_run_with_its_reason(
+    tmp_path: Path,
+) -> None:
+    # this machine's onnxruntime has no CUDA (CI's neither): the real check, no stand-in
+    import onnxruntime
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("this onnxruntime has a CUDA provider; the refusal is tested without one")
+    profile = _profile(tmp_path, backend={"execution_provider": "CUDAExecutionProvider"})
+    pf = preflight(profile, cache_dir=tmp_path / "cache", results_root=tmp_path / "results")
+    (item,) = pf.of_kind("provider")
+    assert item.status == STATUS_SHORTAGE and item.fix
+    error = pf.error()
+    assert error is not None
+    assert "CUDAExecutionProvider does not load here" in error.message
+    assert "not enough room" not in error.message
+    assert error.exit_code == ExitCode.ENVIRONMENT
+    # and a CPU profile has no such item
+    assert not preflight(_profile(tmp_path), cache_dir=tmp_path / "cache").of_kind("provider")

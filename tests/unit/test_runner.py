@@ -270,15 +270,34 @@ def test_load_results_of_a_non_results_folder_is_a_clear_error(tmp_path: Path) -
     assert "summary.json" in info.value.message
 
 
-def test_valid_singlestream_query_count_covers_the_minimum_duration_without_doubling_it() -> None:
+def test_valid_singlestream_runs_the_minimum_duration_with_enough_generated_queries() -> None:
     from mlperf_tui.profile import quickstart_valid_profile
 
     plan = {r.run_id: r for r in runner.plan_runs(quickstart_valid_profile(), calibration=FAST)}
-    conf = _conf_lines(plan["SingleStream-performance"])
-    queries = int(conf["resnet50.SingleStream.min_query_count"])
+    run = plan["SingleStream-performance"]
+    conf = _conf_lines(run)
+    # the rules' min query count stands (LoadGen's built-in mlperf.conf): the run ends at the
+    # min duration, not at a query count sized from a calibration
+    assert "resnet50.SingleStream.min_query_count" not in conf
     min_s = rules.get_round().min_duration_ms / 1e3
     per_query = FAST.latency_s + runner.HARNESS_QUERY_OVERHEAD_S
-    # a machine somewhat faster than calibrated still runs the minimum duration ...
-    assert queries * per_query / runner.QUERY_COUNT_HEADROOM >= min_s * 0.999
-    # ... and one as fast as calibrated does not run for twice as long
-    assert queries * per_query < 1.5 * min_s
+    assert run.expected_latency_ns is not None
+    assert "expected latency" in run.user_conf()
+    # LoadGen generates 1.1 x min duration of queries at the expected latency: enough for a
+    # run 1.3x faster than calibrated ...
+    generated = runner.LOADGEN_OFFLINE_SLACK * min_s / (run.expected_latency_ns / 1e9)
+    assert generated * per_query / 1.3 >= min_s
+    # ... and the estimate is the min duration (plus the start)
+    assert run.estimate_s - runner.START_OVERHEAD_S == pytest.approx(min_s)
+
+
+def test_valid_offline_asks_for_the_calibrated_rate_so_the_run_lasts_loadgens_slack() -> None:
+    from mlperf_tui.profile import quickstart_valid_profile
+
+    plan = {r.run_id: r for r in runner.plan_runs(quickstart_valid_profile(), calibration=FAST)}
+    run = plan["Offline-performance"]
+    qps = float(_conf_lines(run)["resnet50.Offline.target_qps"])
+    min_s = rules.get_round().min_duration_ms / 1e3
+    seconds = run.estimate_s - runner.START_OVERHEAD_S
+    assert qps == pytest.approx(FAST.throughput, rel=1e-3)
+    assert min_s < seconds <= 1.1 * min_s * 1.001

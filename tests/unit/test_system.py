@@ -439,9 +439,15 @@ def test_py_cpuinfo_is_the_last_resort_and_called_once() -> None:
 
 
 def fake_nvml(
-    gpus: list[dict[str, Any]], *, nvlink_links: int = 0, init: Callable[[], None] | None = None
+    gpus: list[dict[str, Any]],
+    *,
+    nvlink_links: int = 0,
+    nvlink_remote: int = 0,
+    init: Callable[[], None] | None = None,
 ) -> SimpleNamespace:
-    """A stand-in for the pynvml module with the functions system.py calls."""
+    """A stand-in for the pynvml module with the functions system.py calls; a GPU's "bus" is
+    its memory bus width (NotSupported when absent); ``nvlink_remote`` is what each NVLink ends
+    at (NVML_NVLINK_DEVICE_TYPE_GPU 0, _SWITCH 2)."""
     state = {"shutdown": 0}
 
     class NotSupported(Exception):
@@ -452,6 +458,11 @@ def fake_nvml(
             raise NotSupported("NVML_ERROR_NOT_SUPPORTED")
         return 1
 
+    def bus_width(handle: int) -> int:
+        if "bus" not in gpus[handle]:
+            raise NotSupported("NVML_ERROR_NOT_SUPPORTED")
+        return int(gpus[handle]["bus"])
+
     def shutdown() -> None:
         state["shutdown"] += 1
 
@@ -460,6 +471,7 @@ def fake_nvml(
         NVML_CLOCK_SM=1,
         NVML_NVLINK_MAX_LINKS=18,
         NVML_FEATURE_ENABLED=1,
+        NVML_NVLINK_DEVICE_TYPE_SWITCH=2,
         nvmlInit=init or (lambda: None),
         nvmlShutdown=shutdown,
         nvmlSystemGetDriverVersion=lambda: b"550.54.15",
@@ -472,6 +484,8 @@ def fake_nvml(
         nvmlDeviceGetMaxPcieLinkGeneration=lambda h: 5,
         nvmlDeviceGetMaxPcieLinkWidth=lambda h: 16,
         nvmlDeviceGetNvLinkState=nvlink_state,
+        nvmlDeviceGetNvLinkRemoteDeviceType=lambda h, link: nvlink_remote,
+        nvmlDeviceGetMemoryBusWidth=bus_width,
     )
 
 
@@ -488,13 +502,16 @@ def test_fake_nvml_with_two_gpus_fills_the_accelerator_fields() -> None:
     assert d["accelerator_frequency"].value == "1980 MHz"
     assert d["accelerator_host_interconnect"].value == "PCIe Gen5 x16"
     assert d["accelerator_interconnect"].value.startswith("NVLink")
-    assert d["accelerator_memory_configuration"].status is FieldStatus.ASK
+    # the name says the memory type ("... HBM3"); NVML itself has no call for it
+    memory = d["accelerator_memory_configuration"]
+    assert (memory.status, memory.value) == (FieldStatus.DETECTED, "HBM3")
+    assert "NVIDIA H100 80GB HBM3" in memory.reason
     assert "NVIDIA driver 550.54.15" in d["other_software_stack"].value
     assert "CUDA 12.4" in d["other_software_stack"].value
     assert d.facts.nvidia.cuda_version == "12.4"
     assert len(d.facts.nvidia.gpus) == 2
     assert nvml.state["shutdown"] == 1
-    assert "accelerator_memory_configuration" in d.missing()
+    assert not {n for n in d.missing() if n.startswith("accelerator")}
 
 
 def test_single_gpu_without_nvlink_has_no_accelerator_interconnect() -> None:
@@ -520,6 +537,75 @@ def test_nvml_without_gpus_and_nvml_failing_midway() -> None:
     assert d["accelerators_per_node"].value == "0"
     assert "GPU is lost" in d["accelerators_per_node"].reason
     assert broken.state["shutdown"] == 1
+
+
+#: every accelerator field NVML (or the GPU's name in it) can fill; the on-chip memories it
+#: cannot (NVML reports no cache sizes)
+NVML_FIELDS = (
+    "accelerators_per_node",
+    "accelerator_model_name",
+    "accelerator_memory_capacity",
+    "accelerator_frequency",
+    "accelerator_host_interconnect",
+    "accelerator_memory_configuration",
+    "accelerator_interconnect",
+    "accelerator_interconnect_topology",
+)
+
+
+def test_nvml_fills_every_accelerator_field_it_can() -> None:
+    """Eight H100 on an NVSwitch: what the systems JSON gets is all detected, none asked."""
+    nvml = fake_nvml([{**H100, "bus": 5120}] * 8, nvlink_links=18, nvlink_remote=2)
+    d = detect(FrozenProbe(nvml=nvml))
+    for name in NVML_FIELDS:
+        assert d[name].status is FieldStatus.DETECTED and d[name].value, d[name].explain()
+    plain = d.to_json_dict()
+    assert plain["accelerators_per_node"] == "8"
+    assert plain["accelerator_memory_capacity"] == "80 GB"
+    assert plain["accelerator_host_interconnect"] == "PCIe Gen5 x16"
+    assert plain["accelerator_memory_configuration"] == "HBM3"
+    assert plain["accelerator_interconnect"] == "NVLink (18 active links per GPU)"
+    assert plain["accelerator_interconnect_topology"] == "NVSwitch"
+    assert d.facts.nvidia.gpus[0].memory_bus_width == 5120
+    assert d.facts.nvidia.gpus[0].nvlink_to_switch
+
+
+def test_gpu_links_that_end_at_gpus_are_not_called_nvswitch() -> None:
+    d = detect(FrozenProbe(nvml=fake_nvml([H100, H100], nvlink_links=4, nvlink_remote=0)))
+    topology = d["accelerator_interconnect_topology"]
+    assert (topology.status, topology.value) == (FieldStatus.DEFAULTED, "")
+    assert "no NVSwitch" in topology.reason
+
+
+@pytest.mark.parametrize(
+    ("gpu", "status", "value", "said"),
+    [
+        # the H200's NVML name has no memory type, but only HBM has a 6144-bit bus
+        ({"name": "NVIDIA H200", "memory": 141 * GIB, "bus": 6144}, "defaulted", "HBM", "6144"),
+        ({"name": "NVIDIA GH200 480GB HBM3e", "memory": 96 * GIB}, "detected", "HBM3e", "name"),
+        ({"name": "NVIDIA RTX 6000 GDDR6X", "memory": 48 * GIB}, "detected", "GDDR6X", "name"),
+        # a 192-bit bus is GDDR or LPDDR: NVML cannot tell which, so the user is asked
+        ({"name": "NVIDIA L4", "memory": 24 * GIB, "bus": 192}, "ask", "", "192-bit"),
+        ({"name": "NVIDIA L4", "memory": 24 * GIB}, "ask", "", "NVML does not name it"),
+    ],
+    ids=["h200-bus", "gh200-name", "gddr6x-name", "l4-bus", "no-bus"],
+)
+def test_gpu_memory_type_from_the_name_or_the_bus(
+    gpu: dict[str, Any], status: str, value: str, said: str
+) -> None:
+    memory = detect(FrozenProbe(nvml=fake_nvml([gpu])))["accelerator_memory_configuration"]
+    assert (str(memory.status), memory.value) == (status, value)
+    assert said in memory.reason
+
+
+def test_nvml_that_does_not_start_means_no_driver() -> None:
+    def no_driver() -> None:
+        raise RuntimeError("Driver Not Loaded")
+
+    d = detect(FrozenProbe(nvml=fake_nvml([H100], init=no_driver)))
+    assert d.facts.nvidia.no_driver
+    assert "Driver Not Loaded" in (d.facts.nvidia.error or "")
+    assert not detect(FrozenProbe()).facts.nvidia.no_driver  # no binding: nothing known
 
 
 # --------------------------------------------------------------------------- output
@@ -565,7 +651,6 @@ ANSWERS = {
     "system_name": "ACME box (8x H100)",
     "system_type": "datacenter",
     "cooling": "air",
-    "accelerator_memory_configuration": "HBM3",
 }
 
 
@@ -610,7 +695,6 @@ def test_missing_and_disallowed_follow_the_answers() -> None:
         "system_name",
         "system_type",
         "cooling",
-        "accelerator_memory_configuration",
     }
     assert "cooling" not in d.missing({"cooling": "liquid"})
     assert d.missing({**ANSWERS, "framework": "  "}) == ("framework",)

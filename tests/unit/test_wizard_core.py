@@ -13,7 +13,7 @@ from mlperf_tui.plain import MappingAsker, run_plain
 from mlperf_tui.profile import default_profile, dump_profile, load_profile
 from mlperf_tui.rules.model import Category, Division
 from mlperf_tui.system import FrozenProbe, detect
-from mlperf_tui.wizard import Kind, Question
+from mlperf_tui.wizard import Kind, Question, checks
 
 
 @pytest.fixture
@@ -271,19 +271,25 @@ def test_plain_prompts_ask_again_after_a_bad_answer(tmp_path: Path) -> None:
     assert any("batch_size" in line and "✗" in line for line in lines)
 
 
-def test_calibrate_suggests_a_target_per_scenario(
+def test_calibrate_tunes_the_backend_and_suggests_a_target_per_scenario(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MLPERF_TUI_CACHE", str(tmp_path / "cache"))
     answers = wizard.default_answers()
     answers.update({"model_kind": "tiny", "dataset_count": 16})
-    suggested, measured = wizard.calibrate_targets(answers, tmp_path)
-    assert set(suggested) == {"target.SingleStream", "target.Offline"}
-    assert all(v > 0 for v in suggested.values())
-    assert "calibrated" in measured
+    monkeypatch.setattr(checks, "CALIBRATE_POINT_SECONDS", 0.02)  # the real sweep, shorter
+    shown: list[str] = []
+    suggested, chosen = wizard.calibrate_targets(answers, tmp_path, on_progress=shown.append)
+    targets = {k: v for k, v in suggested.items() if k.startswith("target.")}
+    assert set(targets) == {"target.SingleStream", "target.Offline"}
+    assert all(v > 0 for v in targets.values())
+    assert "Offline:" in chosen and "SingleStream:" in chosen
+    assert any(t.startswith("Tuning 1/") for t in shown)
     answers.update(suggested)
-    profile = wizard.build_profile(answers)  # the suggestions are valid targets
+    profile = wizard.build_profile(answers)  # the suggestions are valid settings and targets
     assert profile.targets
+    assert profile.backend.streams == suggested["streams"]
+    assert profile.backend.batch_size == suggested["batch_size"]
 
 
 def test_the_wizard_core_loads_no_ui_library() -> None:

@@ -37,6 +37,7 @@ from mlperf_tui.run.preflight.items import (
     _disk_items,
     _Fixes,
     _memory_item,
+    _provider_item,
     _time_items,
 )
 from mlperf_tui.run.preflight.model import (
@@ -155,6 +156,9 @@ def preflight(
         cache_env=CACHE_ENV,
     )
     items = _disk_items(roles, uses, fixes)
+    provider = _provider_item(profile)
+    if provider is not None:
+        items.append(provider)
     items.append(
         _memory_item(
             entry, bench.performance_sample_count, size, model_asset.size, available_memory(), fixes

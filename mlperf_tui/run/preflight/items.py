@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +16,7 @@ from mlperf_tui.run.plan import PlannedRun, total_estimate_s
 
 if TYPE_CHECKING:
     from mlperf_tui.profile import Profile
+    from mlperf_tui.system import ProviderProblem
 
 from mlperf_tui.run.preflight.model import (
     DISK_MARGIN_FRACTION,
@@ -231,3 +232,35 @@ def _time_items(
         )
     )  # fmt: skip
     return items
+
+
+def _provider_item(
+    profile: Profile, problem_of: Callable[[str], ProviderProblem | None] | None = None
+) -> PreflightItem | None:
+    """A shortage when the profile's execution provider does not load here, with the reason and
+    the fix; None when it loads (or nothing of ours runs the model).
+
+    onnxruntime lists a GPU build's CUDAExecutionProvider even where CUDA, cuDNN or the driver
+    are missing, and a session asked for it then runs on the CPU with only a warning: a run
+    would measure the CPU under the GPU's name. ``problem_of(provider)`` says why one does not
+    load (:func:`mlperf_tui.system.check_provider`, which tries a session in a child process).
+    """
+    if profile.harness != "builtin":
+        return None
+    if problem_of is None:
+        from mlperf_tui.system import check_provider
+
+        problem_of = check_provider
+    provider = profile.backend.execution_provider
+    problem = problem_of(provider)
+    if problem is None:
+        return None
+    return PreflightItem(
+        "provider",
+        f"execution provider {provider} (backend.execution_provider)",
+        None,
+        None,
+        STATUS_SHORTAGE,
+        fix=problem.fix,
+        note=f"{provider} does not load here: {problem.reason}",
+    )

@@ -114,12 +114,14 @@ class PreflightItem:
         return "s" if self.kind == "time" else "bytes"
 
     def needed_text(self) -> str:
+        if self.kind == "provider":
+            return "-"
         if self.kind == "time":
             return "unknown" if self.needed is None else format_duration(self.needed)
         return _bytes(self.needed)
 
     def available_text(self) -> str:
-        if self.kind == "time":
+        if self.kind in ("time", "provider"):
             return "-"
         return _bytes(self.available)
 
@@ -164,11 +166,15 @@ class Preflight:
         short = self.shortages
         if not short:
             return None
-        what = "; ".join(
-            f"{i.what} needs {i.needed_text()}, {i.available_text()} available" for i in short
-        )
+        room = [i for i in short if i.kind in ("disk", "memory")]
+        parts = [i.note for i in short if i not in room]
+        if room:
+            what = "; ".join(
+                f"{i.what} needs {i.needed_text()}, {i.available_text()} available" for i in room
+            )
+            parts.append(f"not enough room for this run: {what}")
         fix = " | ".join(i.fix for i in short if i.fix)
-        return EnvironmentProblem(f"not enough room for this run: {what}", fix)
+        return EnvironmentProblem("; ".join(parts), fix)
 
     def to_dict(self) -> dict[str, Any]:
         return {

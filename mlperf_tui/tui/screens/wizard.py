@@ -48,6 +48,8 @@ class StepScreen(Screen[None]):
         self.ctx = ctx
         self._shape = self._question_shape()
         self._check_timer: Timer | None = None
+        #: what the calibration's sweep reported, point by point (shown as it comes)
+        self.calibration_progress: list[str] = []
 
     def _questions(self) -> list[wizard.Question]:
         return self.step.questions(self.answers, self.ctx)
@@ -290,24 +292,38 @@ class StepScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="calibrate")
     def calibrate(self) -> None:
+        def progress(text: str) -> None:
+            self.app.call_from_thread(self._calibration_progress, text)
+
         try:
-            suggested, measured = wizard.calibrate_targets(self.answers, self.ctx.profiles_dir)
+            suggested, chosen = wizard.calibrate_targets(
+                self.answers, self.ctx.profiles_dir, on_progress=progress
+            )
         except MlperfTuiError as exc:
             self.app.call_from_thread(self._calibrated, {}, f"✗ {exc.message} (fix: {exc.fix})")
             return
-        self.app.call_from_thread(self._calibrated, suggested, f"Measured {measured}.")
+        self.app.call_from_thread(self._calibrated, suggested, f"Chose {chosen}.")
 
-    def _calibrated(self, suggested: dict[str, float], text: str) -> None:
+    def _calibration_progress(self, text: str) -> None:
+        self.calibration_progress.append(text)
+        for status in self.query("#calibration").results(Static):
+            status.update(text)
+
+    def _calibrated(self, suggested: dict[str, Any], text: str) -> None:
         if not self.is_mounted:
             return
         self.answers.update(suggested)
-        if suggested:
-            text += " Suggested targets: " + ", ".join(
-                f"{k.removeprefix(wizard.TARGET_PREFIX)} {v:g}" for k, v in suggested.items()
-            )
+        targets = {
+            k.removeprefix(wizard.TARGET_PREFIX): v
+            for k, v in suggested.items()
+            if k.startswith(wizard.TARGET_PREFIX)
+        }
+        if targets:
+            text += " Suggested targets: " + ", ".join(f"{k} {v:g}" for k, v in targets.items())
         for field in self.query(QuestionField):
-            if field.key in suggested:
-                field.set_text(f"{suggested[field.key]:g}")
+            value = suggested.get(field.key)
+            if isinstance(value, int | float):
+                field.set_text(f"{value:g}")
         self.query_one("#calibration", Static).update(text)
         self.query_one("#calibrate", Button).disabled = False
 
