@@ -276,7 +276,7 @@ def measure_model(kind: str, args: argparse.Namespace, out: TextIO) -> dict[str,
     figures["single_stream_p90_delta_us"] = delta
     if not args.skip_server:
         offline_tput = harness(0.25)
-        qps = find_server(tmp, cache, chosen, max(2.0, 2 * seconds))
+        qps = find_server(tmp, cache, chosen, max(4.0, 2 * seconds))
         say(
             f"  Server: find-performance's highest VALID target {qps:,.1f} q/s = "
             f"{qps / offline_tput:.3f} x the harness's Offline {offline_tput:,.1f}/s"

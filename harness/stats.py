@@ -76,8 +76,23 @@ class LatencyHistogram:
                 self._max = latency_ns
 
     def add_many(self, latencies_ns: Iterable[int]) -> None:
-        for latency in latencies_ns:
-            self.add(latency)
+        """Count each latency once (one lock for all: a Server batch completes together)."""
+        values = list(latencies_ns)
+        if not values:
+            return
+        index = self.bucket_index
+        buckets = [index(v) for v in values]
+        low, high = min(values), max(values)
+        with self._lock:
+            counts = self._counts
+            for i in buckets:
+                counts[i] += 1
+            self._count += len(values)
+            self._sum_ns += sum(values)
+            if self._min is None or low < self._min:
+                self._min = low
+            if self._max is None or high > self._max:
+                self._max = high
 
     # -- reading --------------------------------------------------------------------------------
     @property

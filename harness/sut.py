@@ -178,12 +178,12 @@ class BaseSUT:
         return self.dataset.batch(indices)
 
     def infer(self, indices: np.ndarray, backend: Backend | None = None) -> Any:
+        return self.run_feeds(self.gather(indices), backend)
+
+    def run_feeds(self, feeds: Feeds, backend: Backend | None = None) -> Any:
         try:
             return self.task.infer(
-                backend or self.backend,
-                self.binding,
-                self.gather(indices),
-                steps=self.state.on_steps,
+                backend or self.backend, self.binding, feeds, steps=self.state.on_steps
             )
         finally:
             self.state.steps_done = self.state.steps_total = 0
@@ -212,8 +212,7 @@ class BaseSUT:
         if isinstance(started_ns, int):
             self.state.histogram.add(done_ns - started_ns, n)
         else:
-            for start in started_ns:
-                self.state.histogram.add(done_ns - start)
+            self.state.histogram.add_many([done_ns - start for start in started_ns])
 
     def run_batches(
         self, ids: Sequence[int], indices: np.ndarray, started_ns: int, bounds: Sequence[int]
@@ -518,6 +517,12 @@ class ServerSUT(BaseSUT):
                 return batch
 
     def _work(self, backend: Backend) -> None:
+        # this worker's own batch arrays, filled by the data set's GIL-free gather when it has
+        # one (a sample alone is a view of the loaded one: no copy)
+        gather = getattr(self.dataset, "gather", None)
+        buffers = None
+        if gather is not None and self.batch_size > 1:
+            buffers = self.dataset.gather_buffers(self.batch_size)  # type: ignore[attr-defined]
         while True:
             batch = self._take()
             if batch is None:
@@ -527,9 +532,15 @@ class ServerSUT(BaseSUT):
             try:
                 if self.state.stopping:
                     self.complete(ids, starts, None)
+                    continue
+                idx = np.array([b[1] for b in batch], dtype=np.int64)
+                if len(idx) == 1:
+                    feeds = self.dataset.batch(idx)
+                elif buffers is not None:
+                    feeds = gather(idx, buffers)  # type: ignore[misc]
                 else:
-                    idx = np.array([b[1] for b in batch], dtype=np.int64)
-                    self.complete(ids, starts, self.infer(idx, backend))
+                    feeds = self.gather(idx)
+                self.complete(ids, starts, self.run_feeds(feeds, backend))
             except Exception as exc:
                 self.state.fail(exc)
                 self.complete(ids, starts, None)

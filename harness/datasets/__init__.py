@@ -19,6 +19,7 @@ temporaries the same way.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import os
 import re
@@ -98,6 +99,10 @@ def remove_dead_leftovers(folder: Path, name: str | None = None) -> int:
     return removed
 
 
+#: ctypes calls let go of the GIL while they run
+_memmove = ctypes.memmove
+
+
 class SampleStore:
     """Loaded samples, one contiguous array per input; sample index -> row via a slot table.
 
@@ -172,6 +177,28 @@ class SampleStore:
             return {name: array[lo:hi] for name, array in self._data.items()}
         return {name: array[rows] for name, array in self._data.items()}
 
+    def gather(self, indices: np.ndarray, out: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The samples of ``indices`` copied into the first rows of ``out`` (one preallocated
+        C-contiguous array per input, at least ``len(indices)`` rows); returns those rows.
+
+        Row by row with ``memmove`` (ctypes lets go of the GIL during each copy, so other
+        threads run meanwhile; ``np.take`` is three times slower on image rows)."""
+        rows = self._slot[indices]
+        if rows.size and rows.min() < 0:
+            missing = np.asarray(indices)[rows < 0][:5].tolist()
+            raise KeyError(f"samples not loaded: {missing}")
+        n = len(rows)
+        done = {}
+        for name, array in self._data.items():
+            target = out[name][:n]
+            size = array[0].nbytes if len(array) else 0
+            base, address = array.ctypes.data, target.ctypes.data
+            for row in rows.tolist():
+                _memmove(address, base + row * size, size)
+                address += size
+            done[name] = target
+        return done
+
 
 class StoreBacked:
     """LoadGen's QSL side of a data set whose loaded samples live in a :class:`SampleStore`.
@@ -196,6 +223,18 @@ class StoreBacked:
 
     def batch(self, indices: np.ndarray) -> dict[str, np.ndarray]:
         return self._store.batch(np.asarray(indices, dtype=np.int64))
+
+    def gather(self, indices: np.ndarray, out: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The samples copied into ``out``'s first rows (see :meth:`SampleStore.gather`)."""
+        return self._store.gather(np.asarray(indices, dtype=np.int64), out)
+
+    def gather_buffers(self, rows: int) -> dict[str, np.ndarray]:
+        """Arrays for :meth:`gather` of up to ``rows`` samples (allocated once and reused:
+        a fresh array of megabytes costs its page faults at every batch)."""
+        return {
+            name: np.empty((rows, *shape), dtype=dtype)
+            for name, (shape, dtype) in self._store.specs.items()
+        }
 
     @property
     def loaded_count(self) -> int:

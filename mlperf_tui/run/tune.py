@@ -301,7 +301,8 @@ def auto_backend(
 ) -> tuple[Backend, TuneResult]:
     """The tuned backend of a ``backend: auto`` profile: from the cache of this machine and
     model, else from a sweep (then cached)."""
-    folder = Path(resolved.cache_dir) / "tuning"
+    # in the cache folder, beside the preprocessed samples (resolved.cache_dir)
+    folder = Path(resolved.cache_dir).parent / "tuning"
     path = folder / f"{_cache_key(profile, resolved)}.json"
     result: TuneResult | None = None
     if path.is_file():

@@ -56,22 +56,29 @@ def test_tune_refuses_a_profile_without_a_backend(tmp_path: Path) -> None:
 def test_backend_auto_tunes_once_per_machine_and_model(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     profile = tiny_profile(tmp_path, backend="auto", modes=["performance"])
-    first = _cli("run", str(profile), "--headless", cache=cache)
-    assert first.returncode == 0, first.stderr[-3000:]
-    assert "Tuning the backend to this machine" in first.stderr
-    assert "tuning 1/" in first.stderr
+
+    def replay() -> str:
+        done = _cli("run", str(profile), "--headless", cache=cache)
+        # 1: the package's check finds the stand-ins and test execution (not submittable)
+        assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
+        assert_no_traceback(done.stderr)
+        return (done.stdout + done.stderr).replace("\n", " ")
+
+    first = replay()
+    assert "Tuning the backend to this machine" in first
+    assert "tuning 1/" in first
     kept = list((cache / "tuning").glob("*.json"))
     assert len(kept) == 1
-    second = _cli("run", str(profile), "--headless", cache=cache)
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert "Tuning the backend" not in second.stderr
-    assert f"({kept[0].name}): reused" in second.stderr.replace("\n", "")
-    # the runs ran with the tuned settings (RUN.json of the Offline run)
+    second = replay()
+    assert "Tuning the backend" not in second
+    assert f"({kept[0].name}): reused" in second
+    # the runs ran with the tuned settings (RUN.json of the Offline runs)
     chosen = json.loads(kept[0].read_text())["chosen"]["Offline"]
-    run_json = next((tmp_path / "results").glob("*/runs/Offline-performance/RUN.json"))
-    backend = json.loads(run_json.read_text())["backend"]
-    assert backend["batch_size"] == chosen["batch_size"]
-    assert backend["streams"] == chosen["streams"]
+    for run_json in (tmp_path / "results").glob("*/runs/Offline-performance/RUN.json"):
+        backend = json.loads(run_json.read_text())["backend"]
+        assert backend["batch_size"] == chosen["batch_size"]
+        assert backend["streams"] == chosen["streams"]
+        assert backend["intra_op_threads"] == chosen["intra_op_threads"]
 
 
 @pytest.mark.slow

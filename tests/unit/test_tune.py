@@ -29,8 +29,16 @@ def test_gpu_points_sweep_large_batches_and_streams_not_threads() -> None:
     assert {p.streams for p in todo} == {1, 2, 4}
 
 
-def _m(batch: int, threads: int, streams: int, tput: float, p90: float, p99: float) -> Measured:
-    return Measured(Point(batch, threads, streams), tput, p90 * 0.8, p90, p99, 10)
+def _m(
+    batch: int,
+    threads: int,
+    streams: int,
+    tput: float,
+    p90: float,
+    p99: float,
+    gathered: bool = False,
+) -> Measured:
+    return Measured(Point(batch, threads, streams), tput, p90 * 0.8, p90, p99, 10, gathered)
 
 
 MEASURED = [
@@ -39,6 +47,9 @@ MEASURED = [
     _m(8, 1, 1, 7000, 1.2, 1.4),
     _m(8, 1, 2, 12000, 1.3, 1.6),
     _m(64, 1, 2, 14000, 10.0, 12.0),  # the fastest, but a p99 above a fifth of 15 ms
+    # as the Server SUT runs them: each batch gathered from random samples first
+    _m(8, 1, 2, 9000, 1.6, 2.0, gathered=True),
+    _m(16, 1, 2, 9500, 2.8, 3.5, gathered=True),  # above a fifth of the bound
 ]
 
 
@@ -50,8 +61,12 @@ def test_choice_per_scenario() -> None:
         samples_per_query=8,
     )
     assert chosen["Offline"]["batch_size"] == 64 and chosen["Offline"]["streams"] == 2
-    assert 15.0 * SERVER_BOUND_SHARE < 12.0  # so Server takes the next one
-    assert chosen["Server"]["batch_size"] == 8 and chosen["Server"]["streams"] == 2
+    assert chosen["Offline"]["gathered"] is False
+    assert "of 5 points" in chosen["Offline"]["why"]  # the gathered ones are Server's
+    # Server: among the gathered points (and the one-sample ones) within a fifth of 15 ms
+    assert 15.0 * SERVER_BOUND_SHARE < 3.5
+    assert chosen["Server"]["batch_size"] == 8 and chosen["Server"]["gathered"] is True
+    assert chosen["Server"]["throughput"] == 9000
     assert chosen["SingleStream"]["intra_op_threads"] == 2  # lowest p90 of one sample
     assert chosen["MultiStream"]["batch_size"] == 8 and chosen["MultiStream"]["streams"] == 1
     assert all(c["why"] for c in chosen.values())
