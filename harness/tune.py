@@ -217,7 +217,10 @@ class Bench:
             deadline = t0[0] + budget_ns
             while True:
                 a = clock()
-                feeds = gather(picks[k % 64], buffers) if gathered else batches[k % n]
+                if gathered and gather is not None:
+                    feeds = gather(picks[k % 64], buffers)
+                else:
+                    feeds = batches[k % n]
                 task.infer(session, binding, feeds)
                 k += 1
                 b = clock()
