@@ -238,6 +238,18 @@ class Raw:
         }
 
 
+def preprocessed(task: Any, model: Path, dataset: Path, cache: Path) -> tuple[Any, np.ndarray]:
+    """The task's binding of ``model`` and the data set's samples as one contiguous array:
+    the same preprocessed samples a harness child loads from ``cache``."""
+    probe = session_for(model, 1)
+    binding = task.bind(probe.get_inputs(), probe.get_outputs(), {})
+    del probe
+    ds = task.open_dataset(dataset, cache, None, binding)
+    ds.load(np.arange(DATASET_COUNT))
+    data = np.ascontiguousarray(ds.batch(np.arange(DATASET_COUNT))[binding.inputs[0].name])
+    return binding, data
+
+
 def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
@@ -449,14 +461,7 @@ def main() -> int:
         cache = tmp / "cache"
         figures: dict[str, Any] = {}
         for kind in kinds:
-            probe = session_for(models[kind], 1)
-            binding = task.bind(probe.get_inputs(), probe.get_outputs(), {})
-            del probe
-            # the same preprocessed samples the harness child loads from this cache
-            ds = task.open_dataset(dataset, cache, None, binding)
-            ds.load(np.arange(DATASET_COUNT))
-            data = np.ascontiguousarray(ds.batch(np.arange(DATASET_COUNT))[binding.inputs[0].name])
-            del ds
+            binding, data = preprocessed(task, models[kind], dataset, cache)
             if not figures:
                 print(
                     f"{cores} cores; {DATASET_COUNT} preprocessed samples {list(data.shape[1:])}; "

@@ -1,7 +1,7 @@
 """The tuned harness against the machine's limit, per scenario, side by side in one run.
 
     python benchmarks/tuned.py [--quick] [--seconds S] [--rounds R] [--model resnet50|tiny|both]
-                               [--cache-dir DIR] [--skip-server] [--json]
+                               [--cache-dir DIR] [--skip-server] [--events-rounds N] [--json]
 
 For each model (the random-weight ResNet50 v1.5 stand-in, the tiny stand-in; 256 synthetic
 images, preprocessed as the harness loads them):
@@ -44,8 +44,6 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -58,7 +56,7 @@ from raw_best import (  # noqa: E402
     QUICK_BATCH_SIZES,
     Point,
     Raw,
-    session_for,
+    preprocessed,
     sweep_points,
 )
 
@@ -169,7 +167,7 @@ def find_server(tmp: Path, cache: Path, chosen: dict[str, Any], search_s: float)
     return float(json.loads(proc.stdout)["Server"])
 
 
-def measure_model(kind: str, args: argparse.Namespace, out: TextIO) -> dict[str, Any]:
+def measure_model(kind: str, args: argparse.Namespace, out: TextIO, tmp: Path) -> dict[str, Any]:
     from harness.backends.onnxruntime import physical_cores
     from harness.tasks import get_task
     from mlperf_tui import benchmarks
@@ -183,15 +181,8 @@ def measure_model(kind: str, args: argparse.Namespace, out: TextIO) -> dict[str,
     model = synthetic_model(entry, kind, seed=0, cache_dir=args.cache_dir)
     dataset = synthetic_dataset(entry, DATASET_COUNT, seed=0, cache_dir=args.cache_dir)
     task = get_task("imagenet_classification")
-    tmp = Path(tempfile.mkdtemp(prefix="tuned-bench-"))
     cache = tmp / "cache"
-    probe = session_for(model, 1)
-    binding = task.bind(probe.get_inputs(), probe.get_outputs(), {})
-    del probe
-    ds = task.open_dataset(dataset, cache, None, binding)
-    ds.load(np.arange(DATASET_COUNT))
-    data = np.ascontiguousarray(ds.batch(np.arange(DATASET_COUNT))[binding.inputs[0].name])
-    del ds
+    binding, data = preprocessed(task, model, dataset, cache)
     raw = Raw(model, data, binding.inputs[0].name, list(binding.outputs), cores)
     batch_sizes = (QUICK_BATCH_SIZES if args.quick else BATCH_SIZES)[kind]
     seconds = args.seconds
@@ -232,7 +223,7 @@ def measure_model(kind: str, args: argparse.Namespace, out: TextIO) -> dict[str,
     say(f"  Offline: harness / raw best = {offline_ratio:.3f} (median of {args.rounds})")
 
     stream_rounds = []
-    for n in range(max(2, args.rounds)):
+    for n in range(args.events_rounds or max(2, args.rounds)):
         # alternate which goes first, so a drift of the machine's load does not favour one
         if n % 2 == 0:
             with_events, without = harness(0.25), harness(3600.0)
@@ -298,13 +289,19 @@ def main() -> int:
     parser.add_argument("--model", choices=(*MODELS, "both"), default="both")
     parser.add_argument("--cache-dir", default=None, help="asset cache (default: the user cache)")
     parser.add_argument("--skip-server", action="store_true", help="no Server search")
+    parser.add_argument(
+        "--events-rounds", type=int, help="pairs of runs with and without events (default R)"
+    )
     parser.add_argument("--json", action="store_true", help="figures as JSON on stdout")
     args = parser.parse_args()
     args.seconds = args.seconds or (1.0 if args.quick else 2.0)
     args.rounds = args.rounds or (1 if args.quick else 3)
     out = sys.stderr if args.json else sys.stdout
     kinds = MODELS if args.model == "both" else (args.model,)
-    figures = {kind: measure_model(kind, args, out) for kind in kinds}
+    figures = {}
+    for kind in kinds:
+        with tempfile.TemporaryDirectory(prefix="tuned-bench-") as tmp:
+            figures[kind] = measure_model(kind, args, out, Path(tmp))
     if args.json:
         print(json.dumps(figures))
     return 0
