@@ -65,7 +65,8 @@ class Probe:
         p99 = f", p99 {self.p99_ms:.2f} ms" if self.p99_ms is not None else ""
         p90 = f", p90 {self.p90_ms:.3f} ms" if self.p90_ms is not None else ""
         verdict = "VALID" if self.valid else f"INVALID ({self.reason or 'see the log'})"
-        return f"{self.scenario.value} {what} at {self.target:,.1f} {unit}: {verdict}{p90}{p99}"
+        at = f" at {self.target:,.1f} {unit}" if self.target else ""
+        return f"{self.scenario.value} {what}{at}: {verdict}{p90}{p99}"
 
 
 OnProbe = Callable[[Probe], None]
@@ -101,7 +102,7 @@ def _probe_run(
 
 def _ms(figures: Mapping[str, Any], key: str, which: str = "percentiles_ns") -> float | None:
     value = (figures.get(which) or {}).get(key)
-    return None if value is None else float(value) / 1e6
+    return None if value is None else float(value) / 1e6  # keys as LoadGen's: "90.00"
 
 
 def _probe_of(
@@ -116,8 +117,8 @@ def _probe_of(
         target=target,
         valid=bool(figures.get("result_valid")),
         achieved=None if achieved is None else float(achieved),
-        p90_ms=_ms(figures, "90"),
-        p99_ms=_ms(figures, "99"),
+        p90_ms=_ms(figures, "90.00"),
+        p99_ms=_ms(figures, "99.00"),
         reason=figures.get("invalid_reason")
         or (None if figures.get("perf_constraints_met", True) else "latency bound not met"),
         confirming=confirming,
@@ -191,9 +192,9 @@ def find_performance(
             figures = _probe_run(base, test_profile, resolved, settings, cancel)
             on_probe(_probe_of(scenario, 0.0, figures, False))
             if scenario == Scenario.SINGLE_STREAM:
-                latency = _ms(figures, "90")
+                latency = _ms(figures, "90.00")
             else:
-                latency = _ms(figures, "99", "query_percentiles_ns") or _ms(figures, "99")
+                latency = _ms(figures, "99.00", "query_percentiles_ns") or _ms(figures, "99.00")
             if latency is None:
                 raise RunError(
                     f"the {scenario.value} search run reported no latency",

@@ -94,3 +94,20 @@ def test_find_performance_finds_a_valid_server_rate_and_writes_it(tmp_path: Path
     assert "Server confirming run at" in done.stderr
     qps = json.loads(done.stdout)["Server"]
     assert yaml.safe_load(profile.read_text())["targets"]["Server"]["target_qps"] == qps
+
+
+@pytest.mark.slow
+def test_find_performance_sets_the_latency_and_offline_targets(tmp_path: Path) -> None:
+    profile = tiny_profile(tmp_path, scenarios=["SingleStream", "Offline"])
+    done = _cli(
+        "find-performance", str(profile), "--search-seconds", "1", "--json",
+        cache=tmp_path / "cache",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert_no_traceback(done.stderr)
+    found = json.loads(done.stdout)
+    assert found["SingleStream"] > 0 and found["Offline"] > 0
+    targets = yaml.safe_load(profile.read_text())["targets"]
+    assert targets["SingleStream"]["target_latency_ms"] == found["SingleStream"]
+    assert targets["Offline"]["target_qps"] == found["Offline"]
+    assert (tmp_path / "profile.yaml.bak").is_file()

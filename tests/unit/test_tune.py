@@ -132,3 +132,25 @@ def test_writing_the_profile_keeps_each_earlier_file(tmp_path: Path) -> None:
     assert second.name == "p.yaml.bak.1"
     assert first.read_text().startswith("# mine, by hand")  # not overwritten
     assert parse_profile(path.read_text()) == default_profile()
+
+
+def test_a_search_run_reads_loadgens_own_percentile_keys() -> None:
+    from harness.loadgen_logs import DetailLog, result_figures
+    from mlperf_tui.run.find import _probe_of
+
+    # the keys as LoadGen 6's detail log names them (result_90.00_percentile_latency_ns)
+    log = DetailLog(
+        values={
+            "effective_scenario": "Server",
+            "result_validity": "VALID",
+            "result_scheduled_samples_per_sec": 5000.0,
+            "result_90.00_percentile_latency_ns": 2_500_000,
+            "result_99.00_percentile_latency_ns": 6_000_000,
+            "result_perf_constraints_met": True,
+        }
+    )
+    probe = _probe_of(Scenario.SERVER, 5000.0, result_figures(log), confirming=False)
+    assert probe.valid and probe.p90_ms == 2.5 and probe.p99_ms == 6.0
+    assert probe.describe() == (
+        "Server search run at 5,000.0 q/s: VALID, p90 2.500 ms, p99 6.00 ms"
+    )
