@@ -56,7 +56,12 @@ def _check_accuracy_files(scenario: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "benchmark", ["bert-99", pytest.param("bert-99.9", marks=pytest.mark.slow)]
+    # slow (12 s): make test stays under ten minutes; tests/harness/test_bert.py runs BERT quickly
+    "benchmark",
+    [
+        pytest.param("bert-99", marks=pytest.mark.slow),
+        pytest.param("bert-99.9", marks=pytest.mark.slow),
+    ],
 )
 def test_the_bert_profile_replays_to_an_accepted_open_package(
     benchmark: str,

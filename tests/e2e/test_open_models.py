@@ -28,7 +28,8 @@ def _replay(profile: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> dic
 @pytest.mark.parametrize(
     ("kind", "folder"),
     [
-        ("mobilenet", "mobilenet"),
+        # both slow (11 s each), so make test stays under ten minutes on two cores
+        pytest.param("mobilenet", "mobilenet", marks=pytest.mark.slow),
         pytest.param("efficientnet-lite", "efficientnet-lite0", marks=pytest.mark.slow),
     ],
 )

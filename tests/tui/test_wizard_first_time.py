@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, OptionList, Static
 
 from mlperf_tui.profile import load_profile
@@ -75,6 +76,7 @@ async def test_built_in_find_bert_by_typing_and_save(profiles_dir: Path, tmp_pat
     assert profile.require_assets().model.kind is not None
 
 
+@pytest.mark.slow  # 8 s: make test stays under ten minutes on two cores
 async def test_engine_path_to_an_endpoint_profile(profiles_dir: Path, tmp_path: Path) -> None:
     app = MlperfTuiApp(profiles_dir=profiles_dir)
     async with app.run_test(size=SIZE) as pilot:

@@ -46,6 +46,7 @@ async def test_default_answers_give_the_quickstart_profile(profiles_dir: Path) -
     assert cli.main(["profile", "check", str(saved)]) == 0
 
 
+@pytest.mark.slow  # 8 s: make test stays under ten minutes on two cores
 async def test_both_front_ends_write_the_same_bytes_for_the_same_answers(
     profiles_dir: Path, tmp_path: Path
 ) -> None:
