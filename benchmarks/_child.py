@@ -13,6 +13,43 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 
 
+def run_dict(
+    tmp: Path,
+    scenario: str,
+    model: Path,
+    dataset: Path,
+    cache: Path,
+    backend: Any,
+    *,
+    benchmark: str = "resnet50",
+    loadgen_model: str = "resnet50",
+    task: str = "imagenet_classification",
+    progress_interval_s: float = 0.25,
+    expected_latency_ns: int | None = None,
+) -> dict[str, Any]:
+    """RUN.json of one performance run (user.conf at tmp/user.conf, a fresh output folder),
+    written by the harness's own RunConfig; ``backend`` is a BackendOptions."""
+    import time
+
+    from harness.config import RunConfig
+
+    return RunConfig(
+        benchmark=benchmark,
+        loadgen_model=loadgen_model,
+        task=task,
+        scenario=scenario,
+        mode="performance",
+        model_path=model,
+        dataset_path=dataset,
+        cache_dir=cache,
+        user_conf=tmp / "user.conf",
+        output_dir=tmp / f"out-{scenario}-{time.monotonic_ns()}",
+        backend=backend,
+        progress_interval_s=progress_interval_s,
+        expected_latency_ns=expected_latency_ns,
+    ).to_dict()
+
+
 def loadgen_metric(tmp: Path, run: dict[str, Any]) -> float:
     """Write ``run`` as tmp/RUN.json, run the harness child on it, return LoadGen's metric;
     SystemExit with the harness's error and stderr when the run does not finish ok."""
@@ -57,36 +94,17 @@ def offline_metric(
     """LoadGen's Offline samples per second of one harness run of ``model`` on ``samples``
     samples of ``dataset`` for about ``seconds`` at ``qps`` (``threads`` 0: all cores; with
     ``streams`` concurrent inference streams; a progress event every ``progress_interval_s``)."""
-    import time
-
     (tmp / "user.conf").write_text(
         f"*.*.performance_sample_count_override = {samples}\n"
         f"*.*.min_duration = {int(seconds * 1000)}\n"
         f"*.Offline.target_qps = {qps:.3f}\n"
         "*.Offline.min_query_count = 1\n"
     )
-    run = {
-        "schema_version": 1,
-        "benchmark": benchmark,
-        "loadgen_model": loadgen_model,
-        "task": task,
-        "scenario": "Offline",
-        "mode": "performance",
-        "audit_config": None,
-        "model_path": str(model),
-        "dataset_path": str(dataset),
-        "dataset_count": None,
-        "cache_dir": str(cache),
-        "backend": {
-            "name": "onnxruntime",
-            "execution_provider": "CPUExecutionProvider",
-            "intra_op_threads": threads,
-            "batch_size": batch_size,
-            "streams": streams,
-        },
-        "server_max_wait_ms": 2.0,
-        "user_conf": str(tmp / "user.conf"),
-        "output_dir": str(tmp / f"out-{time.monotonic_ns()}"),
-        "progress_interval_s": progress_interval_s,
-    }
+    from harness.config import BackendOptions
+
+    backend = BackendOptions(intra_op_threads=threads, batch_size=batch_size, streams=streams)
+    run = run_dict(
+        tmp, "Offline", model, dataset, cache, backend, benchmark=benchmark,
+        loadgen_model=loadgen_model, task=task, progress_interval_s=progress_interval_s,
+    )  # fmt: skip
     return loadgen_metric(tmp, run)

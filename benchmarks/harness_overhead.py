@@ -34,6 +34,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _child import run_dict  # noqa: E402
+
 from harness.config import BackendOptions  # noqa: E402
 from harness.events import parse_event  # noqa: E402
 from harness.tasks import get_task  # noqa: E402
@@ -77,30 +79,7 @@ def run_harness(
 ) -> tuple[dict[str, Any], float | None]:
     """One harness run; returns its result event and seconds from spawn to first issue."""
     (tmp / "user.conf").write_text(conf)
-    out = tmp / f"out-{scenario}-{time.monotonic_ns()}"
-    run = {
-        "schema_version": 1,
-        "benchmark": "resnet50",
-        "loadgen_model": "resnet50",
-        "task": "imagenet_classification",
-        "scenario": scenario,
-        "mode": "performance",
-        "audit_config": None,
-        "model_path": str(model),
-        "dataset_path": str(dataset),
-        "dataset_count": None,
-        "cache_dir": str(cache),
-        "backend": {
-            "name": "onnxruntime",
-            "execution_provider": "CPUExecutionProvider",
-            "intra_op_threads": 0,
-            "batch_size": batch_size,
-        },
-        "server_max_wait_ms": 2.0,
-        "user_conf": str(tmp / "user.conf"),
-        "output_dir": str(out),
-        "progress_interval_s": 0.25,
-    }
+    run = run_dict(tmp, scenario, model, dataset, cache, BackendOptions(batch_size=batch_size))
     (tmp / "RUN.json").write_text(json.dumps(run))
     t0 = time.monotonic()
     proc = subprocess.Popen(

@@ -40,7 +40,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -48,7 +47,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from _child import offline_metric  # noqa: E402
+from _child import offline_metric, run_dict  # noqa: E402
 from raw_best import (  # noqa: E402
     BATCH_SIZES,
     DATASET_COUNT,
@@ -58,7 +57,10 @@ from raw_best import (  # noqa: E402
     Raw,
     preprocessed,
     sweep_points,
+    threads_text,
 )
+
+from harness.config import BackendOptions  # noqa: E402
 
 
 def median(values: list[float]) -> float:
@@ -76,10 +78,14 @@ def raw_best(raw: Raw, batch_sizes: tuple[int, ...], cores: int, seconds: float)
 
 
 def harness_tune(run_json: Path, scenarios: str, seconds: float) -> dict[str, Any]:
+    from mlperf_tui import rules
+    from mlperf_tui.rules.model import Scenario
+
+    bound_ns = rules.get_benchmark("resnet50").latency_bound_ns[Scenario.SERVER]
     proc = subprocess.run(
         [
             sys.executable, "-m", "harness", "tune", "--config", str(run_json),
-            "--scenarios", scenarios, "--seconds", str(seconds), "--latency-bound-ms", "15",
+            "--scenarios", scenarios, "--seconds", str(seconds), "--latency-bound-ms", str(bound_ns / 1e6),
             "--samples", str(DATASET_COUNT),
         ],
         capture_output=True, text=True, cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)),
@@ -92,19 +98,6 @@ def harness_tune(run_json: Path, scenarios: str, seconds: float) -> dict[str, An
     return chosen
 
 
-def base_run(model: Path, dataset: Path, cache: Path, tmp: Path, scenario: str) -> dict[str, Any]:
-    return {
-        "schema_version": 1, "benchmark": "resnet50", "loadgen_model": "resnet50",
-        "task": "imagenet_classification", "scenario": scenario, "mode": "performance",
-        "audit_config": None, "model_path": str(model), "dataset_path": str(dataset),
-        "dataset_count": None, "cache_dir": str(cache),
-        "backend": {"name": "onnxruntime", "execution_provider": "CPUExecutionProvider",
-                    "intra_op_threads": 1, "batch_size": 1, "streams": 1},
-        "server_max_wait_ms": 2.0, "user_conf": str(tmp / "user.conf"),
-        "output_dir": str(tmp / f"out-{time.monotonic_ns()}"), "progress_interval_s": 0.25,
-    }  # fmt: skip
-
-
 def harness_single_stream(
     model: Path, dataset: Path, cache: Path, tmp: Path, threads: int, seconds: float, p50_us: float
 ) -> float:
@@ -115,9 +108,10 @@ def harness_single_stream(
         "*.SingleStream.min_query_count = 100\n"
         "*.SingleStream.target_latency = 1\n"
     )
-    run = base_run(model, dataset, cache, tmp, "SingleStream")
-    run["backend"]["intra_op_threads"] = threads
-    run["expected_latency_ns"] = max(1, int(p50_us * 1e3 * 0.5))
+    run = run_dict(
+        tmp, "SingleStream", model, dataset, cache, BackendOptions(intra_op_threads=threads),
+        expected_latency_ns=max(1, int(p50_us * 1e3 * 0.5)),
+    )  # fmt: skip
     (tmp / "RUN.json").write_text(json.dumps(run))
     proc = subprocess.run(
         [sys.executable, "-m", "harness", "run", "--config", str(tmp / "RUN.json")],
@@ -192,7 +186,8 @@ def measure_model(kind: str, args: argparse.Namespace, out: TextIO, tmp: Path) -
 
     run_json = tmp / "RUN.json"
     (tmp / "user.conf").write_text("")
-    run_json.write_text(json.dumps(base_run(model, dataset, cache, tmp, "Offline")))
+    one = BackendOptions(intra_op_threads=1, batch_size=1)
+    run_json.write_text(json.dumps(run_dict(tmp, "Offline", model, dataset, cache, one)))
     scenarios = "Offline,SingleStream,Server" if kind == "tiny" else "Offline"
     chosen = harness_tune(run_json, scenarios, seconds)
     off = chosen["Offline"]
@@ -275,10 +270,6 @@ def measure_model(kind: str, args: argparse.Namespace, out: TextIO, tmp: Path) -
         figures["server_valid_qps"] = qps
         figures["server_fraction_of_offline"] = qps / offline_tput
     return figures
-
-
-def threads_text(n: int) -> str:
-    return f"{n} intra-op thread{'' if n == 1 else 's'}"
 
 
 def main() -> int:

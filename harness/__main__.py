@@ -547,7 +547,12 @@ def main(argv: list[str] | None = None) -> int:
     tune_parser.add_argument(
         "--latency-bound-ms", type=float, default=None, help="the Server latency bound"
     )
-    tune_parser.add_argument("--samples-per-query", type=int, default=8, help="MultiStream's")
+    tune_parser.add_argument(
+        "--samples-per-query",
+        type=int,
+        default=None,
+        help="MultiStream's samples per query (the round's rules; needed for MultiStream)",
+    )
     tune_parser.add_argument("--batch-sizes", default=None, help="e.g. 1,8,32 (default: swept)")
     tune_parser.add_argument("--threads", default=None, help="intra-op threads to try")
     tune_parser.add_argument("--streams", default=None, help="stream counts to try")

@@ -314,14 +314,23 @@ def sweep(
     *,
     seconds: float,
     latency_bound_ms: float | None = None,
-    samples_per_query: int = 8,
+    samples_per_query: int | None = None,
     batch_sizes: Sequence[int] | None = None,
     threads: Sequence[int] | None = None,
     streams: Sequence[int] | None = None,
     samples: int | None = None,
     on_point: Callable[[int, int, Measured], None] = lambda i, n, m: None,
 ) -> tuple[list[Measured], dict[str, dict[str, Any]]]:
-    """Measure every point (``on_point(done, total, measured)`` after each) and choose."""
+    """Measure every point (``on_point(done, total, measured)`` after each) and choose.
+
+    ``samples_per_query`` (MultiStream's, from the round's rules) is needed for MultiStream."""
+    from harness.errors import ConfigError
+
+    if "MultiStream" in scenarios and not samples_per_query:
+        raise ConfigError(
+            "MultiStream needs its samples per query",
+            "pass --samples-per-query (the round's MultiStream samples per query)",
+        )
     gpu = config.backend.execution_provider != "CPUExecutionProvider"
     cores = physical_cores()
     wanted = set(scenarios)
@@ -332,7 +341,7 @@ def sweep(
     extra_batches = []
     if "SingleStream" in wanted:
         extra_batches.append(1)
-    if "MultiStream" in wanted:
+    if "MultiStream" in wanted and samples_per_query:
         extra_batches.append(samples_per_query)
     # the latency scenarios need one stream at their query size, at every thread count
     for b in extra_batches:
@@ -350,6 +359,9 @@ def sweep(
         measured.append(m)
         on_point(i, len(jobs), m)
     chosen = choose(
-        measured, scenarios, latency_bound_ms=latency_bound_ms, samples_per_query=samples_per_query
+        measured,
+        scenarios,
+        latency_bound_ms=latency_bound_ms,
+        samples_per_query=samples_per_query or 0,
     )
     return measured, chosen

@@ -263,10 +263,9 @@ def _cache_key(profile: Profile, resolved: ResolvedAssets) -> str:
         model_id = f"{model.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
     except OSError:
         model_id = str(model)
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
+    from harness.backends.onnxruntime import physical_cores
+
+    cores = physical_cores()
     parts = [
         str(_CACHE_VERSION),
         platform.machine(),
