@@ -25,8 +25,24 @@ else
 	$(BIN)/mlperf-tui run $(PROFILE) --headless
 endif
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test browser
 	$(BIN)/python -m pytest -q
+
+# the headless browser that opens the HTML report of `mlperf-tui compare` in a test
+# (tests/e2e/test_compare_report.py): Debian's chromium, installed when it is missing and we
+# are root; otherwise (or when the install fails) that test skips and says why
+.PHONY: browser
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian's chromium (the browser test of the HTML report)"; \
+			( apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends chromium >/dev/null ) || \
+				echo "warning: chromium could not be installed: the browser test will skip"; \
+		else \
+			echo "no /usr/bin/chromium: the browser test will skip (to run it: sudo apt-get install --no-install-recommends chromium)"; \
+		fi; \
+	fi
 
 # the LLM runs against a real serving engine (llama.cpp's server on the tiny stand-in): a few
 # minutes of their own, so `make test` stays under ten; .ci/run runs both

@@ -5,6 +5,9 @@ a shortage before anything is written, shows the plan with its estimates, runs i
 progress bar per run (throughput, p90), prints a results table, builds the package and prints
 the validation grouped by severity.
 ``--json`` prints the machine-readable outcome on stdout (the live display goes to stderr).
+``--debug`` adds, for each run that failed, its harness command, the environment it ran with
+and the end of its log. :func:`dry_run` (``run PROFILE --dry-run``) checks and prepares, then
+prints the plan as a bash script (:mod:`mlperf_tui.run.script`) instead of running it.
 
 Exit codes: 0 when every run finished and the package tree is complete (a package built in
 ``test`` execution or from synthetic assets is complete but not submittable: the validation
@@ -353,6 +356,34 @@ def print_findings(console: Console, findings: Sequence[Any]) -> None:
                 console.print(f"    fix: {f.fix}", highlight=False)
 
 
+def prepare_checked(
+    profile: Any,
+    profile_path: Path,
+    console: Console,
+    *,
+    cache_dir: Path | None = None,
+    results_root: Path | None = None,
+    package_dir: Path | None = None,
+) -> tuple[Preflight, runner.Prepared | None]:
+    """The pre-flight check, shown, then (unless it refuses: None) the prepared plan with its
+    progress, the model's speed and the plan table: what every front end of a replay shows
+    before the first run. A Ctrl-C while preparing passes through as KeyboardInterrupt."""
+    checked = preflight(
+        profile,
+        profile_path=profile_path,
+        cache_dir=cache_dir,
+        results_root=results_root,
+        package_dir=package_dir,
+    )
+    print_preflight(console, checked)
+    if checked.error() is not None:
+        return checked, None
+    prepared = _prepare(profile, profile_path, console, cache_dir)
+    console.print(prepared.speed_line(), markup=False)
+    console.print(plan_table(prepared))
+    return checked, prepared
+
+
 def run_headless(
     profile_path: Path,
     *,
@@ -361,8 +392,11 @@ def run_headless(
     results_root: Path | None = None,
     cache_dir: Path | None = None,
     console: Console | None = None,
+    debug: bool = False,
 ) -> int:
-    """Replay a profile headlessly; returns the exit code (see the module docstring)."""
+    """Replay a profile headlessly; returns the exit code (see the module docstring).
+    ``debug``: for each run that failed, also its harness command, the environment it ran
+    with and the end of its log."""
     from mlperf_tui.profile import load_profile
 
     console = console or Console(stderr=as_json, highlight=False)
@@ -375,27 +409,30 @@ def run_headless(
         f"[bold]{profile.benchmark}[/bold] {profile.division.value} {profile.category.value}, "
         f"{', '.join(s.value for s in profile.scenarios)}; {profile.execution.value} execution"
     )
+    if profile.sweep:
+        console.print(
+            f"[dim]The profile has a sweep: block; this run uses the profile as it stands "
+            f"(mlperf-tui sweep {profile_path} runs every point).[/dim]"
+        )
     # what the runs need against what the machine has, before anything is written
-    checked = preflight(
-        profile,
-        profile_path=profile_path,
-        cache_dir=cache_dir,
-        results_root=results_root,
-        package_dir=out,
-    )
-    print_preflight(console, checked)
-    refusal = checked.error()
-    if refusal is not None:
-        if as_json:
-            print(json.dumps(_json_refusal(refusal, checked), indent=2))
-        return int(refusal.exit_code)
     try:
-        prepared = _prepare(profile, profile_path, console, cache_dir)
+        checked, prepared = prepare_checked(
+            profile,
+            profile_path,
+            console,
+            cache_dir=cache_dir,
+            results_root=results_root,
+            package_dir=out,
+        )
     except KeyboardInterrupt:
         console.print("[yellow]Cancelled before the first run.[/yellow]")
         return int(ExitCode.CANCELLED)
-    console.print(prepared.speed_line(), markup=False)
-    console.print(plan_table(prepared))
+    refusal = checked.error()
+    if prepared is None and refusal is not None:
+        if as_json:
+            print(json.dumps(_json_refusal(refusal, checked), indent=2))
+        return int(refusal.exit_code)
+    assert prepared is not None
     notes = sorted({n for r in prepared.plan for n in r.notes})
     for note in notes:
         console.print(f"  [dim]- {note}[/dim]", highlight=False)
@@ -419,6 +456,8 @@ def run_headless(
             f"[red]Not every run finished ({', '.join(failed)}): no package was built.[/red] "
             "See harness.stderr.log in each run's folder."
         )
+        if debug:
+            print_failures(console, results, prepared.profile)
     else:
         code, package, findings = _package_and_validate(results, out, console)
     if as_json:
@@ -426,6 +465,75 @@ def run_headless(
         doc["preflight"] = checked.to_dict()
         print(json.dumps(doc, indent=2))
     return code
+
+
+def print_failures(console: Console, results: runner.ResultsSet, profile: Any) -> None:
+    """``--debug``: each failed run's harness command, environment and the end of its log."""
+    from rich.markup import escape
+
+    from mlperf_tui import benchmarks
+    from mlperf_tui.run.script import failure_report
+
+    entry = benchmarks.require(profile.benchmark, harness=profile.harness)
+    for run in results.runs:
+        if run.status == runner.STATUS_FAILED:
+            first, *rest = failure_report(run, entry.python_path)
+            console.print("[bold red]Debug:[/bold red] " + escape(first), highlight=False)
+            for line in rest:
+                console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def dry_run(
+    profile_path: Path,
+    *,
+    cache_dir: Path | None = None,
+    console: Console | None = None,
+) -> int:
+    """``mlperf-tui run PROFILE --dry-run``: the pre-flight check and the preparation (the
+    stand-ins generated, the model timed; progress on stderr), then the plan as a bash script
+    on stdout (:mod:`mlperf_tui.run.script`). Runs no benchmark, writes no results folder."""
+    import sys
+
+    from mlperf_tui.errors import UsageError
+    from mlperf_tui.profile import load_profile
+    from mlperf_tui.run.execute import system_facts
+    from mlperf_tui.run.script import replay_script
+
+    console = console or Console(stderr=True, highlight=False)
+    profile = load_profile(profile_path)
+    if profile.harness == "import":
+        raise UsageError(
+            "an import profile runs nothing: another harness ran its tests",
+            f"record the logs with: mlperf-tui run {profile_path} --headless",
+        )
+    console.print(
+        f"[bold]{profile.benchmark}[/bold] {profile.division.value} {profile.category.value}, "
+        f"{', '.join(s.value for s in profile.scenarios)}; {profile.execution.value} execution "
+        "(dry run: nothing runs)"
+    )
+    try:
+        checked, prepared = prepare_checked(profile, profile_path, console, cache_dir=cache_dir)
+    except KeyboardInterrupt:
+        console.print("[yellow]Cancelled: no script was written.[/yellow]")
+        return int(ExitCode.CANCELLED)
+    refusal = checked.error()
+    if prepared is None and refusal is not None:
+        return int(refusal.exit_code)
+    assert prepared is not None
+    script = replay_script(
+        prepared.plan,
+        prepared.profile,
+        prepared.resolved,
+        system_facts(prepared.profile),
+        profile_path=profile_path,
+    )
+    sys.stdout.write(script)
+    sys.stdout.flush()
+    console.print(
+        "[dim]The script is on standard output: save it (> replay.sh) and run it with "
+        "bash replay.sh [OUT].[/dim]"
+    )
+    return int(ExitCode.OK)
 
 
 def _package_and_validate(

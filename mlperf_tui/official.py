@@ -45,13 +45,21 @@ class OfficialChecker:
     #: the file that runs: main.py, submission_checker_old.py or submission_checker.py
     script: Path
 
-    def command(self, package: Path, version: str, csv: Path) -> list[str]:
+    def command(
+        self, package: Path, version: str, csv: Path, *, python: str = sys.executable
+    ) -> list[str]:
+        """The checker's command line (run in a scratch folder, with :meth:`env`)."""
         head = (
-            [sys.executable, "-m", "submission_checker.main"]
+            [python, "-m", "submission_checker.main"]
             if self.kind == "modular"
-            else [sys.executable, str(self.script)]
+            else [python, str(self.script)]
         )
         return [*head, "--input", str(package), "--version", version, "--csv", str(csv)]
+
+    def env(self) -> dict[str, str]:
+        """What the checker's environment holds on top of ours: tools/submission on its
+        import path, and no __pycache__ written into the user's checkout."""
+        return {"PYTHONPATH": str(self.tools_dir), "PYTHONDONTWRITEBYTECODE": "1"}
 
     def describe(self) -> str:
         return f"{self.kind} checker ({self.script})"
@@ -141,7 +149,7 @@ def run_official_checker(
     checker = find_official_checker(checkout, legacy=legacy)
     package = Path(package_dir).resolve()
     with tempfile.TemporaryDirectory(prefix="mlperf-tui-official-") as scratch:
-        env = {**os.environ, "PYTHONPATH": str(checker.tools_dir), "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {**os.environ, **checker.env()}
         command = checker.command(package, version, Path(scratch) / "summary.csv")
         try:
             proc = subprocess.run(

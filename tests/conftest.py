@@ -1,12 +1,17 @@
 """Shared fixtures: a tiny ONNX classifier and a tiny ImageNet folder, made once per session.
 
 Both come from mlperf_tui.assets' generators (deterministic from the seed), into a session
-temporary cache folder, so tests never touch the user's cache.
+temporary cache folder, so tests never touch the user's cache. The run history
+(mlperf_tui.history) goes to a temporary data folder of each test (of the session, for the
+session's fixtures), so no test writes into the user's data folder.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +22,30 @@ sys.path.insert(0, str(Path(__file__).with_name("fixtures")))
 
 #: images in the tiny ImageNet folder (enough for a performance sample count and MultiStream)
 TINY_IMAGENET_COUNT = 64
+
+
+#: the environment variable of the user data folder (mlperf_tui.history.DATA_ENV)
+DATA_ENV = "MLPERF_TUI_DATA"
+_DATA_FOLDERS = itertools.count(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_data_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The data folder of the session's fixtures (set before any of them runs a replay)."""
+    root = tmp_path_factory.mktemp("data")
+    before = os.environ.get(DATA_ENV)
+    os.environ[DATA_ENV] = str(root / "session")
+    yield root
+    if before is None:
+        os.environ.pop(DATA_ENV, None)
+    else:
+        os.environ[DATA_ENV] = before
+
+
+@pytest.fixture(autouse=True)
+def _test_data_folder(_session_data_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data folder of the test's own (created only when something writes there)."""
+    monkeypatch.setenv(DATA_ENV, str(_session_data_folder / f"test-{next(_DATA_FOLDERS)}"))
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ stays free of UI imports.
 
 Adding a command: write ``_add_<name>(subparsers)`` (which calls ``set_defaults(func=...)``)
 and ``_cmd_<name>(args) -> int`` in the module of its command group (``detect``, ``rules``,
-``profile``, ``run``, ``tune``, ``importer``; shared helpers in ``common``), and list ``_add_<name>`` in
-``_COMMANDS``.
+``profile``, ``run``, ``tune``, ``importer``, ``history``, ``compare``; shared helpers in
+``common``), and list ``_add_<name>`` in ``_COMMANDS``.
 A command raises :class:`~mlperf_tui.errors.MlperfTuiError` for anything a user can cause;
 :func:`main` prints its message and fix (no traceback unless ``--debug``) and exits with its
 code.
@@ -25,7 +25,9 @@ from typing import Any
 
 from mlperf_tui import __version__
 from mlperf_tui.cli.common import _print_error
+from mlperf_tui.cli.compare import _add_compare
 from mlperf_tui.cli.detect import _add_detect
+from mlperf_tui.cli.history import _add_history
 from mlperf_tui.cli.importer import _add_import
 from mlperf_tui.cli.profile import _add_profile
 from mlperf_tui.cli.rules import _add_rules
@@ -33,10 +35,12 @@ from mlperf_tui.cli.run import (
     _add_check,
     _add_checklist,
     _add_package,
+    _add_record,
     _add_run,
     _add_wizard,
     _cmd_wizard,
 )
+from mlperf_tui.cli.sweep import _add_sweep
 from mlperf_tui.cli.tune import _add_find_performance, _add_tune
 from mlperf_tui.errors import ExitCode, MlperfTuiError
 
@@ -72,9 +76,13 @@ _COMMANDS: tuple[Callable[[Any], None], ...] = (
     _add_tune,
     _add_find_performance,
     _add_run,
+    _add_sweep,
     _add_import,
+    _add_record,
     _add_package,
     _add_check,
+    _add_history,
+    _add_compare,
 )
 
 

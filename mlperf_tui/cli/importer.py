@@ -176,7 +176,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         command=shlex.join(["mlperf-tui", *sys.argv[1:]]),
     )
     try:
-        results = import_logs(request, out=_path(args.out))
+        results = import_logs(request, out=_path(args.out), on_event=_print_message)
     except ImportRefused as exc:
         if args.json:
             _print_json(_refusal_doc(exc))
@@ -190,6 +190,15 @@ def _cmd_import(args: argparse.Namespace) -> int:
     else:
         _print_outcome(results)
     return int(ExitCode.OK)
+
+
+def _print_message(event: Any) -> None:
+    """A note of the import (the run history's, when it could not be written), on stderr: a
+    --json outcome on stdout stays one document."""
+    import sys
+
+    if event.kind == "message":
+        print(event.data.get("text", ""), file=sys.stderr)
 
 
 def name_of(option: str) -> str:

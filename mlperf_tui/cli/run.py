@@ -135,23 +135,47 @@ def _add_run(sub: Any) -> None:
         help="run a profile: the run monitor, or --headless with a progress display",
         description="Plan and run every LoadGen test the profile needs, then build the package "
         "and validate it. Without --headless: the full-screen run monitor. Ctrl-C ends the "
-        "running benchmark, keeps finished runs and builds no package.",
+        "running benchmark, keeps finished runs and builds no package. Every results folder "
+        "keeps replay.sh, the exact commands behind its runs. With --debug (mlperf-tui "
+        "--debug run PROFILE --headless), a run that fails also shows its harness command, "
+        "the environment it ran with and the end of its log.",
     )
     p.add_argument("profile", metavar="PROFILE", help="the profile (YAML) to replay")
     p.add_argument("--headless", action="store_true", help="no full-screen app: progress bars")
     p.add_argument("--out", metavar="DIR", help="package folder (default: RESULTS/package)")
     p.add_argument("--json", action="store_true", help="print the outcome as JSON (headless)")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="run nothing: check and prepare (the stand-ins, the model timed), then print the "
+        "plan as a bash script on standard output: each harness command with its RUN.json and "
+        "user.conf, the record, the packaging and the checker. `bash replay.sh [OUT]` "
+        "reproduces the runs and the package without mlperf-tui's runner",
+    )
     p.set_defaults(func=_cmd_run)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    if args.dry_run:
+        from mlperf_tui.errors import UsageError
+
+        if args.json or args.out:
+            raise UsageError(
+                f"--dry-run prints a script; it takes no {'--json' if args.json else '--out'}",
+                "run the script with the folder it should write: bash replay.sh OUT (the "
+                "package goes to OUT/package)",
+            )
+        from mlperf_tui.headless import dry_run
+
+        return dry_run(Path(args.profile))
     if args.headless or args.json:
         from mlperf_tui.headless import run_headless
 
         out = Path(args.out) if args.out else None
-        return run_headless(Path(args.profile), out=out, as_json=args.json)
+        debug = bool(getattr(args, "debug", False))
+        return run_headless(Path(args.profile), out=out, as_json=args.json, debug=debug)
     _require_terminal(
         "the run monitor", f"replay it without one: mlperf-tui run {args.profile} --headless"
     )
@@ -159,6 +183,53 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     out = Path(args.out) if args.out else None
     return int(run_app("run", profile=Path(args.profile), out=out) or 0)
+
+
+def _add_record(sub: Any) -> None:
+    p = sub.add_parser(
+        "record",
+        help="record the runs a replay script ran (result.json per run, summary.json)",
+        description="Do the runner's bookkeeping for the runs of a replay script (mlperf-tui "
+        "run PROFILE --dry-run > replay.sh; bash replay.sh RESULTS): each run's result.json "
+        "from its events, exit code and LoadGen's logs, the compliance verification, and "
+        f"summary.json. Exit {int(ExitCode.OK)} when every run finished, "
+        f"{int(ExitCode.RUN_FAILED)} when one failed, {int(ExitCode.CANCELLED)} when one was "
+        "cancelled.",
+    )
+    p.add_argument("results", metavar="RESULTS", help="the results folder the script wrote")
+    p.add_argument(
+        "--force", action="store_true", help="record a folder again (it has summary.json)"
+    )
+    p.set_defaults(func=_cmd_record)
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mlperf_tui import history
+    from mlperf_tui.headless import results_table
+    from mlperf_tui.results import STATUS_CANCELLED, SUMMARY
+    from mlperf_tui.run.record import record_results
+
+    results = record_results(Path(args.results), force=args.force)
+    console = _console()
+    # a replay's runs join the run history like the runner's (a history that cannot be
+    # written is a note, never a failed record)
+    note = history.try_record(results)
+    if note:
+        _console(stderr=True).print(note, style="yellow", markup=False)
+    console.print(results_table(results))
+    if results.complete:
+        print(f"recorded: {results.folder / SUMMARY}")
+        return ExitCode.OK
+    failed = [r.run_id for r in results.runs if not r.ok]
+    console.print(
+        f"[red]Not every run finished ({', '.join(failed)}): build no package from it.[/red] "
+        "See harness.stderr.log in each run's folder."
+    )
+    if any(r.status == STATUS_CANCELLED for r in results.runs):
+        return ExitCode.CANCELLED
+    return ExitCode.RUN_FAILED
 
 
 def _add_package(sub: Any) -> None:

@@ -89,13 +89,21 @@ def import_logs(
 ) -> ResultsSet:
     """Check the source's logs and write them as the results folder ``out`` (a new or empty
     folder; default: a new ``<YYYYMMDD-HHMMSS>`` under ``results_root``, the profile's
-    ``output`` or ./results). Raises ImportRefused, with nothing written, for a bad import."""
+    ``output`` or ./results). Raises ImportRefused, with nothing written, for a bad import.
+    The import is recorded in the run history (a history that cannot be written is a
+    ``message`` event, never a failed import)."""
+    from mlperf_tui import history
+    from mlperf_tui.run.events import RunnerEvent
     from mlperf_tui.run.execute import results_root_for
 
     root = results_root_for(request.profile, results_root)
     dest = destination(out, root, now)
     plan = plan_import(request)
-    return _record(plan, request, dest, on_event)
+    results = _record(plan, request, dest, on_event)
+    note = history.try_record(results)
+    if note and on_event is not None:
+        on_event(RunnerEvent("message", data={"text": note}))
+    return results
 
 
 def _record(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from mlperf_tui import benchmarks, rules
 from mlperf_tui.errors import AssetError
 from mlperf_tui.package import imported
 from mlperf_tui.package.source import Results, system_name
-from mlperf_tui.results import RUN_CONFIG
+from mlperf_tui.results import REPLAY, RUN_CONFIG
 from mlperf_tui.rules.model import Benchmark, Division
 
 #: written in the code folder (src/, or code/<model>/ in the older layout): how the package was
@@ -280,6 +281,19 @@ def scenario_readme(
     return "\n".join(lines) + "\n"
 
 
+def replay_text(results: Results) -> str | None:
+    """The results folder's replay script (the exact commands behind its runs), or None: an
+    imported or an older results folder has none."""
+    try:
+        return (results.folder / REPLAY).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(m) for m in re.findall(r"`+", text)), default=0)
+
+
 def src_readme(results: Results, bench: Benchmark) -> str:
     profile = results.profile
     if imported.is_imported(results):
@@ -295,6 +309,11 @@ def src_readme(results: Results, bench: Benchmark) -> str:
         "- `profile.yaml`: every choice of this submission (the mlperf-tui profile).",
         "- `runs/<run>.json`: the exact configuration of each LoadGen test "
         "(`python -m harness run --config FILE`).",
+    ]
+    script = replay_text(results)
+    if script is not None:
+        lines.append(f"- `{REPLAY}`: the exact commands behind these results (below).")
+    lines += [
         f"- `{BUILD_MANIFEST}`: how this package was built (execution, assets, runs).",
         "",
         "## Reproduce",
@@ -308,6 +327,22 @@ def src_readme(results: Results, bench: Benchmark) -> str:
         "LoadGen's logs to the configuration's output_dir (edit the paths of the model and the",
         "data set in the JSON to those on your machine).",
     ]
+    if script is not None:
+        fence = "`" * max(3, _longest_backtick_run(script) + 1)
+        lines += [
+            "",
+            "## How these results were produced",
+            "",
+            f"The exact commands behind these results (`{REPLAY}`, written by mlperf-tui "
+            "before the first run): each LoadGen test as it was started, then the record, the "
+            f"packaging and the validation. `bash {REPLAY} OUT` runs them again, without the "
+            "wizard or the runner, where the same model and data set files are (it checks "
+            "them first).",
+            "",
+            f"{fence}bash",
+            script.rstrip("\n"),
+            fence,
+        ]
     reasons = not_submittable_reasons(results)
     if reasons:
         lines += ["", f"**{NOT_SUBMITTABLE_MARK}**: " + "; ".join(reasons) + "."]

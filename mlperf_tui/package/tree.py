@@ -28,7 +28,7 @@ from mlperf_tui.package.describe import (
 )
 from mlperf_tui.package.imported import IMPORTED_DIR, is_imported
 from mlperf_tui.package.source import Results, folder_name, system_name
-from mlperf_tui.results import IMPORT_RECORD, RUN_CONFIG, RunResult
+from mlperf_tui.results import IMPORT_RECORD, REPLAY, RUN_CONFIG, RunResult
 from mlperf_tui.rules.checker import CALIBRATION_DOC, PERFORMANCE_FILES
 from mlperf_tui.rules.model import Benchmark, Layout, Scenario
 
@@ -378,6 +378,9 @@ def assemble(results: Results, root: Path, progress: Progress) -> PackageInfo:
     src.mkdir(parents=True, exist_ok=True)
     (src / "README.md").write_text(src_readme(results, bench), encoding="utf-8")
     (src / "profile.yaml").write_text(results.profile_text, encoding="utf-8")
+    if not is_imported(results) and (results.folder / REPLAY).is_file():
+        # the exact commands behind the runs (the README quotes them too)
+        copy_file(results.folder / REPLAY, src / REPLAY, "replay script")
     for run in results.runs:
         config = run.folder / RUN_CONFIG
         if config.is_file():

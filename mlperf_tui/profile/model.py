@@ -6,6 +6,7 @@ validator; the classes here know only the schema.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Final, Literal, get_args
 
@@ -43,6 +44,11 @@ AssetSource = Literal["synthetic", "path", "url"]
 #: OpenAI-compatible endpoint driven under LoadGen, or another harness's LoadGen logs
 Harness = Literal["builtin", "endpoint", "import"]
 HARNESSES: tuple[str, ...] = get_args(Harness)
+
+#: one value a sweep tries: a scalar, or a list (``scenarios: [[Offline], [Server]]``)
+SweepValue = str | int | float | bool | list[str | int | float | bool]
+#: a sweep key: dotted profile keys (``backend.batch_size``, ``targets.Offline.target_qps``)
+_SWEEP_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*")
 
 #: canonical orders, so the same choices always dump to the same YAML
 _SCENARIO_ORDER: tuple[Scenario, ...] = tuple(Scenario)
@@ -185,6 +191,23 @@ class Profile(_Model):
     system: dict[str, Any] = Field(default_factory=dict)
     #: where results and the package go; None: a folder named by time under ./results
     output: str | None = None
+    #: ``mlperf-tui sweep``: profile keys (dotted, ``backend.batch_size``) and the values to
+    #: try; every combination is one run. ``mlperf-tui run`` runs the profile as it stands
+    sweep: dict[str, list[SweepValue]] = Field(default_factory=dict)
+
+    @field_validator("sweep")
+    @classmethod
+    def _sweep_shape(cls, value: dict[str, list[SweepValue]]) -> dict[str, list[SweepValue]]:
+        for key, values in value.items():
+            if not _SWEEP_KEY.fullmatch(key):
+                raise ValueError(
+                    f"sweep key {key!r} is not a profile key such as backend.batch_size"
+                )
+            if not values:
+                raise ValueError(f"sweep: {key} has no value to try")
+            if len({repr(v) for v in values}) != len(values):
+                raise ValueError(f"sweep: {key} lists a value twice")
+        return value
 
     @field_validator("scenarios")
     @classmethod

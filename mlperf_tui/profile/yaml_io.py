@@ -53,6 +53,8 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
         del data["harness"]  # the default, and every profile before harness: existed
     else:
         del data["backend"]  # ONNX Runtime options: the built-in harness's only
+    if not data.get("sweep"):
+        data.pop("sweep", None)  # only a sweep's profile has one
     backend = data.get("backend")
     if backend is not None:
         # the newer keys only when set, so that earlier profiles dump as they were written
@@ -82,6 +84,7 @@ _TOP_COMMENTS: Mapping[str, str] = {
     "system_name": "# the name the results table shows for this machine",
     "system": "# answers for systems-JSON fields detection cannot know",
     "output": "# where results and the package go",
+    "sweep": "# mlperf-tui sweep: the values to try per key (every combination is one run)",
 }
 
 

@@ -5,10 +5,14 @@ One model of the folder (:class:`ResultsSet`, :class:`RunResult`) and its one co
 checklist and the TUI read it through here::
 
     RESULTS/ = <profile output or ./results>/<YYYYMMDD-HHMMSS>[-N]/
-        profile.yaml system.json plan.json summary.json
+        profile.yaml system.json plan.json replay.sh summary.json
         runs/<run_id>/ RUN.json user.conf [audit.config] events.jsonl harness.stderr.log
-                       result.json mlperf_log_{summary,detail,accuracy}.* [accuracy.txt]
-                       [verify_accuracy.txt verify_performance.txt accuracy/]
+                       harness.exit.json result.json mlperf_log_{summary,detail,accuracy}.*
+                       [accuracy.txt verify_accuracy.txt verify_performance.txt accuracy/]
+
+``replay.sh`` is the bash script of the exact commands behind the runs
+(:mod:`mlperf_tui.run.script`); ``harness.exit.json`` the child's exit code and duration, from
+which ``mlperf-tui record`` writes ``result.json`` again.
 
 Imported logs (``mlperf-tui import``, :mod:`mlperf_tui.importer`) give the same folder: each run
 holds ``IMPORT.json`` (where every file came from, its sha256) instead of ``RUN.json`` and the
@@ -36,9 +40,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHOOSE_OUTPUT",
+    "HARNESS_EXIT",
     "IMPORT_RECORD",
     "PLAN",
     "PROFILE",
+    "REPLAY",
     "RESULT",
     "RUNS",
     "RUN_CONFIG",
@@ -50,6 +56,7 @@ __all__ = [
     "SYSTEM",
     "ResultsSet",
     "RunResult",
+    "json_text",
     "load_results",
     "new_results_folder",
     "parse_run_id",
@@ -64,6 +71,8 @@ PROFILE = "profile.yaml"
 SYSTEM = "system.json"
 PLAN = "plan.json"
 SUMMARY = "summary.json"
+#: the bash script of the exact commands behind the runs (mlperf_tui.run.script)
+REPLAY = "replay.sh"
 RUNS = "runs"
 #: in each run's folder
 RUN_CONFIG = "RUN.json"
@@ -72,6 +81,8 @@ IMPORT_RECORD = "IMPORT.json"
 RESULT = "result.json"
 EVENTS = "events.jsonl"
 HARNESS_STDERR = "harness.stderr.log"
+#: the child's exit code and duration: {"exit_code": 0, "duration_s": 12.3}
+HARNESS_EXIT = "harness.exit.json"
 
 #: how the user picks another results folder (the end of every results write error's fix)
 CHOOSE_OUTPUT = "point the profile's output: at another folder"
@@ -258,13 +269,18 @@ class ResultsSet:
         return data
 
 
+def json_text(data: Any) -> str:
+    """The text of a results-folder JSON file (what :func:`write_json` writes)."""
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically: a reader sees the old file or the new one, never half of one; a
     failed write (OSError: a full disk, a read-only folder) leaves the old file and no
     temporary."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        tmp.write_text(json_text(data), encoding="utf-8")
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

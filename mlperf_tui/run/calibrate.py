@@ -57,9 +57,15 @@ def rule_of_thumb(profile: Profile, cores: int | None = None) -> Calibration:
     return Calibration(throughput, latency, "rule of thumb", profile.backend.batch_size)
 
 
+#: what every harness child gets on top of its parent's environment (its events are lines on
+#: stdout, read as they come)
+CHILD_ENV: dict[str, str] = {"PYTHONUNBUFFERED": "1"}
+
+
 def child_env(extra_paths: tuple[Path, ...] = ()) -> dict[str, str]:
-    """The environment of a harness child: this one, plus a plug-in's import path."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    """The environment of a harness child: this one, plus :data:`CHILD_ENV` and a plug-in's
+    import path (before the parent's PYTHONPATH)."""
+    env = dict(os.environ, **CHILD_ENV)
     if extra_paths:
         paths = [str(p) for p in extra_paths]
         if env.get("PYTHONPATH"):

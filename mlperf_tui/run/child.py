@@ -3,6 +3,11 @@
 Every LoadGen test is one ``python -m harness run --config RUN.json`` child (DESIGN.md, "Runs
 happen in child processes"). The child runs in its own session, so a terminal's Ctrl-C reaches
 only us; we forward one SIGINT and kill the child after a grace period.
+
+:func:`harness_command` is the one description of that child (command, folder, environment):
+the runner starts it, the replay script (:mod:`mlperf_tui.run.script`) writes it out and
+``--debug`` shows it for a failed run. :class:`ChildOutcome` is what its events said, read as
+they come or afterwards from ``events.jsonl`` (:func:`read_events`).
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from harness.config import BackendOptions, EndpointOptions, RunConfig
+from harness.config import PARENT_PID_ENV, BackendOptions, EndpointOptions, RunConfig
 from mlperf_tui.results import EVENTS, HARNESS_STDERR, RUN_CONFIG
-from mlperf_tui.run.calibrate import child_env
+from mlperf_tui.run.calibrate import CHILD_ENV, child_env
 from mlperf_tui.run.events import OnEvent, RunnerEvent
 
 if TYPE_CHECKING:
@@ -142,6 +149,84 @@ def probe_endpoint(profile: Profile, resolved: ResolvedAssets) -> None:
         raise RunError(exc.message, exc.fix) from None
 
 
+@dataclass(frozen=True)
+class ChildCommand:
+    """How the runner starts one harness child: the command, the folder it runs in, and the
+    environment: the runner's own, plus :data:`~mlperf_tui.run.calibrate.CHILD_ENV`, the
+    plug-in import path ``python_path`` (before the runner's PYTHONPATH) and ``env``."""
+
+    argv: tuple[str, ...]
+    cwd: Path
+    python_path: tuple[Path, ...] = ()
+    #: what this child gets on top of CHILD_ENV (the parent's pid: the child cancels itself
+    #: when that process dies)
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def settings(self) -> dict[str, str]:
+        """The variables the runner sets for the child, PYTHONPATH aside."""
+        return {**CHILD_ENV, **self.env}
+
+    def environ(self) -> dict[str, str]:
+        """The whole environment the child gets."""
+        env = child_env(self.python_path)
+        env.update(self.env)
+        return env
+
+
+def harness_command(
+    folder: Path,
+    python_path: tuple[Path, ...] = (),
+    *,
+    python: str = sys.executable,
+    parent_pid: int | str | None = None,
+) -> ChildCommand:
+    """The harness child of the run in ``folder`` (its RUN.json), as the runner starts it:
+    ``python -m harness run --config FOLDER/RUN.json`` in ``folder``. ``parent_pid`` (default:
+    this process) is the process the child watches."""
+    return ChildCommand(
+        argv=(python, "-m", "harness", "run", "--config", str(folder / RUN_CONFIG)),
+        cwd=folder,
+        python_path=tuple(python_path),
+        env={PARENT_PID_ENV: str(os.getpid() if parent_pid is None else parent_pid)},
+    )
+
+
+@dataclass
+class ChildOutcome:
+    """What a harness child's events said: its ``result`` and ``error`` events and the last
+    p90 its progress showed."""
+
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    p90: float | None = None
+
+    def take(self, event: Mapping[str, Any]) -> None:
+        """Note one parsed event (harness.events.parse_event)."""
+        name = event.get("event")
+        if name == "result":
+            self.result = dict(event)
+        elif name == "error":
+            self.error = dict(event)
+        elif name == "progress" and event.get("p90_ms") is not None:
+            with contextlib.suppress(TypeError, ValueError):
+                self.p90 = float(event["p90_ms"])
+
+
+def read_events(path: Path) -> ChildOutcome:
+    """The outcome of the events a child left in ``path`` (events.jsonl): none when the file
+    is missing; a line cut short is text, as it was when the child wrote it."""
+    from harness.events import parse_event
+
+    outcome = ChildOutcome()
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return outcome
+    for line in text.splitlines():
+        outcome.take(parse_event(line))
+    return outcome
+
+
 def _reader(stream: IO[str], lines: queue.Queue[str | None]) -> None:
     try:
         for line in stream:
@@ -166,27 +251,21 @@ def run_child(
     python_path: tuple[Path, ...] = (),
 ) -> tuple[int, dict[str, Any] | None, dict[str, Any] | None, float | None]:
     """Run the harness child; (exit code, result event, error event, last p90 ms)."""
-    cmd = [sys.executable, "-m", "harness", "run", "--config", str(folder / RUN_CONFIG)]
-    from harness.config import PARENT_PID_ENV
-
     # the child cancels itself (SIGINT) if this process dies without stopping it
-    env = child_env(python_path)
-    env[PARENT_PID_ENV] = str(os.getpid())
-    result: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-    p90: float | None = None
+    command = harness_command(folder, python_path)
+    outcome = ChildOutcome()
     with (
         (folder / HARNESS_STDERR).open("w", encoding="utf-8") as err,
         (folder / EVENTS).open("w", encoding="utf-8") as events,
     ):
         # own session: a terminal's Ctrl-C reaches only us; we forward one SIGINT
         proc = subprocess.Popen(
-            cmd,
+            list(command.argv),
             stdout=subprocess.PIPE,
             stderr=err,
             stdin=subprocess.DEVNULL,
-            cwd=folder,
-            env=env,
+            cwd=command.cwd,
+            env=command.environ(),
             text=True,
             bufsize=1,
             start_new_session=True,
@@ -220,13 +299,7 @@ def run_child(
                     break
                 events.write(line if line.endswith("\n") else line + "\n")
                 event = parse_event(line)
-                name = event.get("event")
-                if name == "result":
-                    result = event
-                elif name == "error":
-                    error = event
-                elif name == "progress" and event.get("p90_ms") is not None:
-                    p90 = float(event["p90_ms"])
+                outcome.take(event)
                 on_event(RunnerEvent("harness", run.run_id, index, total, data=event))
         except BaseException:
             # the caller broke (its on_event raised): the child must not outlive the run
@@ -243,4 +316,4 @@ def run_child(
         except subprocess.TimeoutExpired:
             proc.kill()
             code = proc.wait()
-    return code, result, error, p90
+    return code, outcome.result, outcome.error, outcome.p90

@@ -6,7 +6,9 @@ thread that runs ``execute``: a Textual worker posts them as messages), keeping 
 ``events.jsonl``; cancel with a ``threading.Event``. The folder it writes is the results folder
 of :mod:`mlperf_tui.results`; a write there that fails (a full disk, a read-only folder) is a
 user error with the fix (:func:`mlperf_tui.results.results_write_failed`), and the runs that
-finished before it keep their files and the summary written after them.
+finished before it keep their files and the summary written after them. The set it returns is
+recorded in the run history (:mod:`mlperf_tui.history`); a history that cannot be written is a
+``message`` event, never a failed run.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from mlperf_tui import benchmarks, compliance, rules
 from mlperf_tui.errors import MlperfTuiError, RunError
 from mlperf_tui.results import (
+    HARNESS_EXIT,
     PLAN,
     PROFILE,
     RESULT,
@@ -45,12 +48,13 @@ from mlperf_tui.results import (
 )
 from mlperf_tui.rules.model import Mode
 from mlperf_tui.run.calibrate import Calibration, calibrate, rule_of_thumb
-from mlperf_tui.run.child import backend_options, run_child, run_config
+from mlperf_tui.run.child import ChildOutcome, backend_options, run_child, run_config
 from mlperf_tui.run.events import OnEvent, RunnerEvent, ignore
 from mlperf_tui.run.inputs import ResolvedAssets, resolve_assets
 from mlperf_tui.run.plan import PlannedRun, plan_runs, run_id_for
 from mlperf_tui.run.running import registered
 from mlperf_tui.run.running import warning as running_warning
+from mlperf_tui.run.script import write_replay
 from mlperf_tui.run.settings import CANCEL_GRACE_S, RESULTS_DIRNAME, TEST_SETTINGS, TestSettings
 
 if TYPE_CHECKING:
@@ -154,7 +158,9 @@ def _tokenizer(profile: Profile, resolved: ResolvedAssets) -> Path | None:
     return None if options is None else options.tokenizer_dir
 
 
-def _system_json(profile: Profile) -> dict[str, Any]:
+def system_facts(profile: Profile) -> dict[str, Any]:
+    """system.json: what detection finds on this machine (never raises: a detection error is
+    an ``_error`` entry)."""
     try:
         from mlperf_tui.system import detect
 
@@ -220,9 +226,11 @@ def execute(
         from mlperf_tui.importer import execute_import
 
         root = results_root_for(profile, results_root, profile_path)
-        return execute_import(
+        imported = execute_import(
             profile, results_root=root, folder=folder, on_event=on_event, profile_path=profile_path
         )
+        _record_history(imported, profile_path, on_event)
+        return imported
     cancel = cancel or threading.Event()
     created = folder is None
     if folder is None:
@@ -233,9 +241,11 @@ def execute(
             folder.mkdir(parents=True, exist_ok=True)
             runs_dir.mkdir(exist_ok=True)
             (folder / PROFILE).write_text(dump_profile(profile), encoding="utf-8")
-            system_json = dict(system) if system is not None else _system_json(profile)
+            system_json = dict(system) if system is not None else system_facts(profile)
             write_json(folder / SYSTEM, system_json)
             write_json(folder / PLAN, [r.to_dict() for r in plan])
+            # the exact commands behind these runs, before the first one starts
+            write_replay(folder, plan, profile, resolved, system_json, profile_path=profile_path)
     except MlperfTuiError:
         if created:  # the new folder holds nothing worth keeping (a read-only disk keeps it)
             shutil.rmtree(folder, ignore_errors=True)
@@ -269,12 +279,7 @@ def execute(
         for index, run in enumerate(plan):
             run_dir = runs_dir / run.run_id
             if cancel.is_set() or stop_reason:
-                res = RunResult(
-                    run.run_id, run.benchmark, run.scenario.value, run.mode.value,
-                    run.compliance_test, STATUS_SKIPPED, run_dir,
-                    message=stop_reason or "cancelled before it started",
-                    estimate_s=run.estimate_s,
-                )  # fmt: skip
+                res = skipped_run(run, run_dir, stop_reason or NOT_STARTED_CANCELLED)
                 results_set.runs.append(res)
                 by_id[run.run_id] = res
                 continue
@@ -293,20 +298,20 @@ def execute(
                 code, result_ev, error_ev, p90 = run_child(
                     run, run_dir, index, total, on_event, cancel, cancel_grace_s, entry.python_path
                 )
-            res = _result_from(run, run_dir, code, result_ev, error_ev, p90, cancel.is_set())
-            res.duration_s = round((time.monotonic_ns() - t0) / 1e9, 3)
-            if run.compliance_test and res.ok:
-                with _writing(folder):
-                    res.compliance = _verify_compliance(
-                        run,
-                        run_dir,
-                        runs_dir,
-                        by_id,
-                        resolved.dataset_path,
-                        _tokenizer(profile, resolved),
-                    )
+            duration_s = round((time.monotonic_ns() - t0) / 1e9, 3)
             with _writing(folder):
-                write_json(run_dir / RESULT, res.to_dict(folder))
+                write_json(run_dir / HARNESS_EXIT, {"exit_code": code, "duration_s": duration_s})
+            res = finish_run(
+                run,
+                folder,
+                code,
+                ChildOutcome(result_ev, error_ev, p90),
+                cancelled=cancel.is_set(),
+                done=by_id,
+                dataset=resolved.dataset_path,
+                tokenizer=_tokenizer(profile, resolved),
+                duration_s=duration_s,
+            )
             results_set.runs.append(res)
             by_id[run.run_id] = res
             # after every run, not only at the end: a runner killed later (SIGKILL, power
@@ -314,8 +319,7 @@ def execute(
             with _writing(folder):
                 write_summary(results_set)
             on_event(RunnerEvent("run_end", run.run_id, index, total, result=res))
-            if code == 2:
-                stop_reason = f"not started: {run.run_id} could not set up ({res.message})"
+            stop_reason = setup_stop_reason(res)
     except BaseException:
         failed = True
         raise
@@ -339,7 +343,72 @@ def execute(
         in_progress.close()
         if summary_error is not None and not failed:
             raise summary_error
+    _record_history(results_set, profile_path, on_event)
     return results_set
+
+
+# -- the run history ---------------------------------------------------------------------------
+
+
+def _record_history(results: ResultsSet, profile_path: Path | None, on_event: OnEvent) -> None:
+    """Record the set in the run history (:mod:`mlperf_tui.history`); a history that cannot
+    be written is a note to the user, never a failed run."""
+    from mlperf_tui import history
+
+    note = history.try_record(results, profile_path=profile_path)
+    if note:
+        on_event(RunnerEvent("message", data={"text": note}))
+
+
+# -- after a child: its record ------------------------------------------------------------------
+
+#: the message of a run a cancel kept from starting
+NOT_STARTED_CANCELLED = "cancelled before it started"
+
+
+def skipped_run(run: PlannedRun, run_dir: Path, reason: str) -> RunResult:
+    """The record of a planned run that did not start (a cancel, or an earlier setup failure)."""
+    return RunResult(
+        run.run_id, run.benchmark, run.scenario.value, run.mode.value, run.compliance_test,
+        STATUS_SKIPPED, run_dir, message=reason, estimate_s=run.estimate_s,
+    )  # fmt: skip
+
+
+def setup_stop_reason(res: RunResult) -> str:
+    """Why the runs after ``res`` do not start: a setup failure (the harness rejected its
+    config or inputs, exit code 2), after which nothing more would work; "" otherwise."""
+    if res.exit_code != 2:
+        return ""
+    return f"not started: {res.run_id} could not set up ({res.message})"
+
+
+def finish_run(
+    run: PlannedRun,
+    folder: Path,
+    code: int,
+    outcome: ChildOutcome,
+    *,
+    cancelled: bool,
+    done: Mapping[str, RunResult],
+    dataset: Path,
+    tokenizer: Path | None = None,
+    duration_s: float | None = None,
+) -> RunResult:
+    """The record of a run whose child exited with ``code``: its result from the child's
+    events, the exit code and LoadGen's logs, the compliance verification of an audit run
+    (against the runs ``done`` before it), written as the run's result.json. One way for the
+    runner, after each child, and for ``mlperf-tui record``, after a replay script's."""
+    run_dir = folder / RUNS / run.run_id
+    res = _result_from(run, run_dir, code, outcome.result, outcome.error, outcome.p90, cancelled)
+    res.duration_s = duration_s
+    if run.compliance_test and res.ok:
+        with _writing(folder):
+            res.compliance = _verify_compliance(
+                run, run_dir, folder / RUNS, done, dataset, tokenizer
+            )
+    with _writing(folder):
+        write_json(run_dir / RESULT, res.to_dict(folder))
+    return res
 
 
 def _signal_name(number: int) -> str:

@@ -93,6 +93,39 @@ class PlannedRun:
             "expected_latency_ns": self.expected_latency_ns,
         }
 
+    @classmethod
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        loadgen_model: str = "",
+        task: str = "",
+        task_options: Mapping[str, Any] | None = None,
+    ) -> PlannedRun:
+        """The run of one entry of plan.json (:meth:`to_dict`); what plan.json does not hold
+        (LoadGen's model name, the task and its options) comes from the run's RUN.json.
+        KeyError or ValueError for an entry that is not one :meth:`to_dict` wrote."""
+        latency = data.get("expected_latency_ns")
+        count = data.get("dataset_count")
+        return cls(
+            run_id=str(data["run_id"]),
+            benchmark=str(data["benchmark"]),
+            loadgen_model=loadgen_model,
+            task=task,
+            scenario=Scenario(data["scenario"]),
+            mode=Mode(data["mode"]),
+            compliance_test=None
+            if data.get("compliance_test") is None
+            else str(data["compliance_test"]),
+            settings=dict(data.get("settings") or {}),
+            estimate_s=float(data.get("estimate_s") or 0.0),
+            notes=tuple(str(n) for n in data.get("notes") or ()),
+            expected_samples=int(data.get("expected_samples") or 1),
+            dataset_count=None if count is None else int(count),
+            task_options=dict(task_options or {}),
+            expected_latency_ns=None if latency is None else int(latency),
+        )
+
 
 def run_id_for(scenario: Scenario, mode: Mode, compliance_test: str | None = None) -> str:
     return results_run_id(scenario.value, mode.value, compliance_test)

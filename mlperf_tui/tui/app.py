@@ -4,7 +4,7 @@ checklist review. Screens compose widgets; the core (mlperf_tui.*) does the work
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ from mlperf_tui.tui.run_source import RunSource
 
 
 class MlperfTuiApp(App[None]):
-    """``mode`` is "wizard" (the default), "run" (monitor ``profile``) or "checklist" (``package``).
+    """``mode`` is "wizard" (the default), "run" (monitor ``profile``), "checklist" (``package``)
+    or "compare" (``comparison``, a :class:`mlperf_tui.compare.Comparison`).
 
     Tests inject ``probe`` (a frozen hardware probe), ``profiles_dir`` and ``run_source``
     (a factory from a profile path to a :class:`RunSource`, e.g. a recorded event stream).
@@ -35,6 +36,7 @@ class MlperfTuiApp(App[None]):
         run_source: Callable[[Path], RunSource] | None = None,
         results_out: Path | None = None,
         validator: Callable[[Path], list[Any]] | None = None,
+        comparison: Any = None,
     ) -> None:
         super().__init__()
         self.mode = mode
@@ -44,6 +46,7 @@ class MlperfTuiApp(App[None]):
         self.run_source_factory = run_source
         self.results_out = results_out
         self.validator = validator
+        self.comparison = comparison
         self.answers: wizard.Answers = wizard.default_answers()
         self.ctx = wizard.WizardContext(profiles_dir=profiles_dir)
         self.saved_profile: Path | None = None
@@ -55,6 +58,10 @@ class MlperfTuiApp(App[None]):
             from mlperf_tui.tui.screens.checklist import ChecklistScreen
 
             self.push_screen(ChecklistScreen(self.package_dir, self.validator))
+        elif self.mode == "compare" and self.comparison is not None:
+            from mlperf_tui.tui.screens.compare import CompareScreen
+
+            self.push_screen(CompareScreen(self.comparison))
         else:
             self._prepare_wizard()
             self.show_step(wizard.STEP_IDS[0])
@@ -158,15 +165,24 @@ def run_app(
     profile: Path | None = None,
     package: Path | None = None,
     out: Path | None = None,
+    targets: Sequence[str] | None = None,
 ) -> int:
     """Start the full-screen app (the CLI's entry point); returns the exit code.
 
-    A profile is checked before the screen opens, so a broken one is reported like any other
+    A profile is checked and the compared runs (``targets``: what ``mlperf-tui compare`` was
+    given) are loaded before the screen opens, so a broken one is reported like any other
     user error (message and fix, no full-screen app).
     """
+    comparison = None
     if mode == "run" and profile is not None:
         from mlperf_tui.profile import load_profile
 
         load_profile(profile)
-    MlperfTuiApp(mode, profile=profile, package=package, results_out=out).run()
+    elif mode == "compare":
+        from mlperf_tui.compare import load_comparison
+
+        comparison = load_comparison(list(targets or ()))
+    MlperfTuiApp(
+        mode, profile=profile, package=package, results_out=out, comparison=comparison
+    ).run()
     return 0

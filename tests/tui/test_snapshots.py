@@ -235,3 +235,21 @@ class TestChecklistSnapshots:
         """The item titles wrap inside 80 columns; the item being answered stays in sight."""
         app = self._app(tmp_path, monkeypatch)
         assert snap_compare(app, terminal_size=MONITOR, run_before=self.one_answer)
+
+
+class TestCompareSnapshots:
+    """A recorded sweep (batch x threads) side by side: the metric against the batch size at
+    100x30; the overlaid latency histograms at 80x24, where the table and the plot share 24 rows."""
+
+    @staticmethod
+    def _app() -> MlperfTuiApp:
+        from mlperf_tui.compare import load_comparison
+
+        sweep = Path(__file__).parent / "fixtures" / "compare" / "compare-sweep"
+        return MlperfTuiApp("compare", comparison=load_comparison([str(sweep)]))
+
+    def test_compare_100x30(self, snap_compare: Any) -> None:
+        assert snap_compare(self._app(), terminal_size=WIDE)
+
+    def test_compare_latency_80x24(self, snap_compare: Any) -> None:
+        assert snap_compare(self._app(), terminal_size=MONITOR, press=["2"])

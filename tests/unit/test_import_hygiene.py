@@ -48,6 +48,9 @@ OTHER_CORE = [
     "mlperf_tui.validate",
     "mlperf_tui.checklist",
     "mlperf_tui.wizard",
+    "mlperf_tui.history",
+    "mlperf_tui.sweep",
+    "mlperf_tui.compare",
 ]
 
 
