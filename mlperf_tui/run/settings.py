@@ -55,11 +55,12 @@ class TestSettings:
 TEST_SETTINGS = TestSettings()
 
 #: valid execution, Offline: LoadGen sizes the query as expected QPS x min duration x its own
-#: slack of 1.1 (loadgen.cc), so the expected QPS is the calibrated throughput itself: the run
-#: lasts about 1.1 x the min duration, and is still long enough on a machine up to 10% faster
-#: than calibrated (the calibration times the harness's own configuration, and the harness
-#: only adds to the runtime's time)
-OFFLINE_QPS_HEADROOM = 1.0
+#: slack of 1.1 (loadgen.cc), and a run that finishes its samples before the min duration is
+#: INVALID. The calibration (4 s, before the first run) is off by up to 15% on a shared machine
+#: (seen both ways), so the expected QPS is 1.1 x the calibrated throughput: the run stays
+#: long enough on a machine up to 21% faster than calibrated, and lasts about 1.1 x 1.1 x the
+#: min duration when the calibration is right
+OFFLINE_QPS_HEADROOM = 1.1
 #: SingleStream/MultiStream: the expected latency LoadGen generates the queries from, as a
 #: fraction of the real one. LoadGen stops at the min duration (or the min query count) and
 #: generates 1.1 x min duration of queries: 0.7 leaves a margin for a run up to 1.5x faster
