@@ -291,7 +291,7 @@ def test_valid_singlestream_runs_the_minimum_duration_with_enough_generated_quer
     assert run.estimate_s - runner.START_OVERHEAD_S == pytest.approx(min_s)
 
 
-def test_valid_offline_asks_for_more_than_the_calibrated_rate_so_the_run_lasts_long_enough() -> None:
+def test_valid_offline_asks_for_more_than_the_calibrated_rate() -> None:
     from mlperf_tui.profile import quickstart_valid_profile
 
     plan = {r.run_id: r for r in runner.plan_runs(quickstart_valid_profile(), calibration=FAST)}
