@@ -20,6 +20,7 @@ import yaml
 
 from mlperf_tui.cli import main
 from mlperf_tui.validate import validate
+from tests.fixtures.faults import tiny_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,26 +120,9 @@ if sys.argv[1:2] == ["run"]:
 
 
 def _tiny_profile(tmp_path: Path, **changes: Any) -> Path:
-    data: dict[str, Any] = {
-        "schema_version": 1,
-        "benchmark": "resnet50",
-        "division": "open",
-        "category": "edge",
-        "scenarios": ["SingleStream"],
-        "modes": ["performance", "accuracy"],
-        "execution": "test",
-        "assets": {
-            "model": {"source": "synthetic", "kind": "tiny"},
-            "dataset": {"source": "synthetic", "count": 64},
-        },
-        "submitter": "Quickstart",
-        "system": {"status": "available", "cooling": "air", "host_memory_configuration": "-"},
-        "output": str(tmp_path / "results"),
-    }
-    data.update(changes)
-    path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
+    """The tiny stand-in's profile of the fault tests, SingleStream only."""
+    changes.setdefault("scenarios", ["SingleStream"])
+    return tiny_profile(tmp_path, "tiny.yaml", **changes)
 
 
 def test_debug_shows_a_failed_runs_command_environment_and_log_tail(

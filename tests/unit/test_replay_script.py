@@ -34,23 +34,20 @@ ODD = "odd $HOME 'dir"
 
 
 def _profile(tmp: Path, **changes: Any) -> Profile:
-    data: dict[str, Any] = {
-        "schema_version": 1,
-        "benchmark": "resnet50",
-        "division": "open",
-        "category": "edge",
-        "scenarios": ["SingleStream"],
-        "modes": ["performance", "accuracy"],
-        "execution": "test",
-        "assets": {
+    """The tiny stand-in's profile of the fault tests: SingleStream, 8 samples."""
+    from mlperf_tui.profile import load_profile
+    from tests.fixtures.faults import tiny_profile
+
+    changes.setdefault("scenarios", ["SingleStream"])
+    changes.setdefault(
+        "assets",
+        {
             "model": {"source": "synthetic", "kind": "tiny"},
             "dataset": {"source": "synthetic", "count": 8},
         },
-        "submitter": "Quickstart",
-        "output": str(tmp / "results"),
-    }
-    data.update(changes)
-    return Profile.model_validate(data)
+    )
+    tmp.mkdir(parents=True, exist_ok=True)
+    return load_profile(tiny_profile(tmp, "tiny-profile.yaml", **changes))
 
 
 def _run(mode: Mode, test: str | None = None) -> PlannedRun:
