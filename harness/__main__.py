@@ -34,14 +34,19 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, TYPE_CHECKING, Any
 
-from harness.config import PARENT_PID_ENV, RunConfig, load_run_config
+from harness.config import (
+    CALIBRATED_QPS_HEADROOM,
+    PARENT_PID_ENV,
+    RunConfig,
+    load_run_config,
+)
 from harness.errors import ExitCode, HarnessError, ModelMismatchError
 from harness.events import EventWriter
 
 if TYPE_CHECKING:
     from harness.endpoint.run import EndpointRun
     from harness.endpoint.sut import EndpointSUT
-    from harness.sut import BaseSUT
+    from harness.sut import BaseSUT, OfflineSUT
 
 #: seconds LoadGen gets to wind down after a cancel or a failure before the process gives up
 DRAIN_TIMEOUT_S = 60.0
@@ -268,7 +273,7 @@ def _run_loadgen(
     import mlperf_loadgen as lg
 
     from harness.qsl import QuerySampleLibrary
-    from harness.sut import RunState, make_sut
+    from harness.sut import OfflineSUT, RunState, make_sut
 
     settings = build_test_settings(lg, config)
     log_output = lg.LogOutputSettings()
@@ -299,6 +304,9 @@ def _run_loadgen(
             server_max_wait_ms=config.server_max_wait_ms,
             server_latency_bound_ns=int(settings.server_target_latency_ns),
         )
+    if config.offline_calibrate_s is not None and isinstance(sut, OfflineSUT):
+        calibrate_offline(config, lg, settings, sut, qsl, writer)
+        state.reset_counts()
     sut_handle = sut.construct()
     qsl_handle = qsl.construct()
     no_audit_dir = tempfile.mkdtemp(prefix="harness-no-audit-")
@@ -409,6 +417,92 @@ def _run_loadgen(
     message = "run finished" + (f": {valid}" if valid else "")
     writer.result("ok", message, str(out_dir), figures, accuracy)
     return ExitCode.OK
+
+
+def calibrate_offline(
+    config: RunConfig, lg: Any, settings: Any, sut: OfflineSUT, qsl: Any, writer: EventWriter
+) -> None:
+    """Time the Offline SUT in a short LoadGen test of its own (``config.offline_calibrate_s``
+    seconds, logs in a scratch folder) right before the run, and set the run's
+    ``offline_expected_qps`` to the rate LoadGen measured x :data:`CALIBRATED_QPS_HEADROOM`.
+
+    A calibration minutes earlier, in another process, errs by up to 15% on a shared machine
+    (both ways), and LoadGen sizes the Offline query from this figure: too low and the run
+    ends before the rules' min duration (INVALID), too high and it runs longer than needed.
+    The SUT timed without LoadGen reads 10-18% high (LoadGen's completion bookkeeping and its
+    logging thread share the cores), so the timing is a LoadGen test: the same SUT, data set
+    and QSL. It reads no config file (a second user.conf in one process spoils the run's
+    log); the run's detail log records the value (``requested_offline_expected_qps``). When
+    the timing fails, user.conf's target_qps stands (the run itself then reports any failure)."""
+
+    seconds = float(config.offline_calibrate_s or 0.0)
+    before = float(settings.offline_expected_qps)
+    writer.phase(
+        "calibrating",
+        f"Timing the Offline run for {seconds:g} s (LoadGen sizes the run from the rate)",
+    )
+    rate, guess = 0.0, before
+    # a first test sized from a poor guess ends early: time again from what it measured
+    for _ in range(3):
+        rate, took_s = _offline_probe(lg, settings, sut, qsl, guess, seconds)
+        if rate <= 0 or sut.state.stopping or took_s >= 0.5 * seconds:
+            break
+        guess = rate
+    if sut.state.stopping or rate <= 0:
+        print(
+            f"harness: no Offline calibration; LoadGen keeps user.conf's expected QPS {before:g}",
+            file=sys.stderr,
+        )
+        return
+    qps = rate * CALIBRATED_QPS_HEADROOM
+    settings.offline_expected_qps = qps
+    print(
+        f"harness: Offline calibration: {rate:.1f} samples/s in a {seconds:g} s LoadGen test; "
+        f"offline_expected_qps {before:g} -> {qps:.1f} (user.conf's value replaced)",
+        file=sys.stderr,
+    )
+
+
+def _offline_probe(
+    lg: Any, settings: Any, sut: OfflineSUT, qsl: Any, qps: float, seconds: float
+) -> tuple[float, float]:
+    """One short LoadGen Offline test of ``sut`` sized for ``seconds`` at ``qps``, its logs in a
+    scratch folder: (LoadGen's samples per second or 0.0 when it failed, wall seconds)."""
+    from harness.loadgen_logs import parse_detail_log
+
+    probe = lg.TestSettings()
+    probe.scenario = lg.TestScenario.Offline
+    probe.mode = lg.TestMode.PerformanceOnly
+    probe.offline_expected_qps = max(qps, 1.0)
+    probe.min_duration_ms = max(1, round(seconds * 1e3))
+    probe.min_query_count = 1
+    probe.performance_sample_count_override = (
+        int(settings.performance_sample_count_override) or qsl.performance_sample_count
+    )
+    scratch = tempfile.mkdtemp(prefix="harness-calibrate-")
+    log_output = lg.LogOutputSettings()
+    log_output.outdir = scratch
+    log_output.copy_summary_to_stdout = False
+    log_settings = lg.LogSettings()
+    log_settings.log_output = log_output
+    log_settings.enable_trace = False
+    handle = lg.ConstructFastSUT(sut._issue_guarded, sut._flush_guarded)
+    start = time.monotonic()
+    try:
+        audit = str(Path(scratch, "audit.config"))  # never a stray one in the working folder
+        lg.StartTestWithLogSettings(handle, qsl.construct(), probe, log_settings, audit)
+        values = parse_detail_log(Path(scratch)).values
+        return float(values.get("result_samples_per_second") or 0.0), time.monotonic() - start
+    except Exception as exc:
+        print(
+            f"harness: the Offline calibration failed ({type(exc).__name__}: {exc})",
+            file=sys.stderr,
+        )
+        return 0.0, time.monotonic() - start
+    finally:
+        lg.DestroyFastSUT(handle)
+        qsl.destroy()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def cancel_when_parent_dies() -> None:

@@ -24,9 +24,12 @@ Example::
     }
 
 Every key is required except ``audit_config``, ``dataset_count``, ``task_options``,
-``server_max_wait_ms``, ``progress_interval_s``, ``endpoint`` and ``expected_latency_ns`` (a
+``server_max_wait_ms``, ``progress_interval_s``, ``endpoint``, ``expected_latency_ns`` (a
 SingleStream or MultiStream run's expected query latency in nanoseconds, which LoadGen's
-user.conf can only give in whole milliseconds), and ``backend.streams`` (default 1). Unknown keys are rejected
+user.conf can only give in whole milliseconds), ``offline_calibrate_s`` (an Offline performance
+run: seconds the harness times its own batches before LoadGen starts, then sets LoadGen's
+expected QPS to the rate it measured: see harness.__main__.calibrate_offline) and
+``backend.streams`` (default 1). Unknown keys are rejected
 (with a did-you-mean), so a typo never runs silently with a default. ``task`` is a built-in task name
 or ``"package.module:ATTRIBUTE"``; ``task_options`` are the task's own (see its module), a JSON
 object of strings, numbers and booleans.
@@ -101,6 +104,7 @@ _TOP_KEYS = {
     "progress_interval_s",
     "endpoint",
     "expected_latency_ns",
+    "offline_calibrate_s",
 }
 _OPTIONAL_KEYS = {
     "audit_config",
@@ -110,6 +114,7 @@ _OPTIONAL_KEYS = {
     "progress_interval_s",
     "endpoint",
     "expected_latency_ns",
+    "offline_calibrate_s",
 }
 #: also optional in a run with an endpoint block (no model file, no runtime)
 _ENDPOINT_OPTIONAL_KEYS = {"model_path", "backend"}
@@ -126,6 +131,13 @@ _ENDPOINT_KEYS = {
     "tokenizer_dir",
     "extra_body",
 }
+#: an ``offline_calibrate_s`` run's expected QPS as a multiple of the rate the harness
+#: measured. LoadGen adds its own slack of 1.1 (the Offline query holds expected QPS x min
+#: duration x 1.1 samples), so the run meets the min duration unless it runs more than 15.5%
+#: faster than measured, and lasts about 1.155 x the min duration when the measurement is
+#: right. With 1.0 a run on a shared machine was INVALID by 0.1%: 30 s runs after 8 s
+#: timings ran 0.91-1.03 x the timed rate
+CALIBRATED_QPS_HEADROOM = 1.05
 #: request fields the SUT sets itself; extra_body may not replace them
 ENDPOINT_RESERVED_FIELDS = ("model", "prompt", "stream", "max_tokens")
 
@@ -231,6 +243,10 @@ class RunConfig:
     #: from, in nanoseconds, set on LoadGen's TestSettings after user.conf (whose
     #: ``target_latency`` is read as whole milliseconds); None: user.conf's value stands
     expected_latency_ns: int | None = None
+    #: Offline performance: seconds the harness times the SUT's own batches right before
+    #: LoadGen starts, setting LoadGen's offline_expected_qps to the rate it measured (after
+    #: user.conf); None: user.conf's target_qps stands
+    offline_calibrate_s: float | None = None
 
     def write(self, path: Path | str) -> Path:
         """Write this config as RUN.json (atomically: a reader never sees half a file)."""
@@ -275,6 +291,8 @@ class RunConfig:
             data["endpoint"] = self.endpoint.to_dict()
         if self.expected_latency_ns is not None:
             data["expected_latency_ns"] = self.expected_latency_ns
+        if self.offline_calibrate_s is not None:
+            data["offline_calibrate_s"] = self.offline_calibrate_s
         return data
 
 
@@ -528,6 +546,9 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
         expected_latency_ns=None
         if data.get("expected_latency_ns") is None
         else _int("expected_latency_ns", data["expected_latency_ns"], 1),
+        offline_calibrate_s=None
+        if data.get("offline_calibrate_s") is None
+        else _number("offline_calibrate_s", data["offline_calibrate_s"], 0.0, strict=True),
     )
 
 

@@ -12,10 +12,12 @@ Events and their fields:
     ``benchmark`` (str), ``scenario`` (str), ``mode`` ("performance" | "accuracy"),
     ``pid`` (int), ``output_dir`` (str, where LoadGen's logs go)
 ``phase``     the run enters a phase
-    ``phase``: "loading_model" | "loading_dataset" | "preprocessing" | "running" |
-    "writing_logs" | "accuracy"; ``message`` (str, for people). "loading_dataset" comes
-    again when LoadGen has the QSL load its samples; "running" comes with LoadGen's first
-    issued query (immediately followed by a first ``progress``)
+    ``phase``: "loading_model" | "loading_dataset" | "preprocessing" | "calibrating" |
+    "running" | "writing_logs" | "accuracy"; ``message`` (str, for people).
+    "loading_dataset" comes again when LoadGen has the QSL load its samples; "calibrating"
+    (a valid Offline run: the SUT's rate is timed before LoadGen sizes the run from it);
+    "running" comes with LoadGen's first issued query (immediately followed by a first
+    ``progress``)
 ``progress``  about four times a second while LoadGen runs
     ``issued``, ``completed`` (samples, int), ``elapsed_s`` (since "running", float),
     ``throughput`` (completed samples per second so far, float),
@@ -54,6 +56,7 @@ PHASES = (
     "loading_model",
     "loading_dataset",
     "preprocessing",
+    "calibrating",
     "running",
     "writing_logs",
     "accuracy",

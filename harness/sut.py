@@ -77,6 +77,14 @@ class RunState:
         self.steps_total = 0
         self._lock = threading.Lock()
 
+    def reset_counts(self) -> None:
+        """Forget what was issued and completed so far (after a calibration test, before the
+        run): the counters, the histogram, the first issue."""
+        self.histogram = LatencyHistogram()
+        self.issued = self.completed = 0
+        self.started_ns = None
+        self.first_issue.clear()
+
     def on_steps(self, done: int, total: int) -> None:
         """The task's progress within the batch it runs (reported with the next progress)."""
         self.steps_done, self.steps_total = done, total
@@ -192,18 +200,7 @@ class BaseSUT:
         self, ids: Sequence[int], started_ns: int | Sequence[int], results: Any | None
     ) -> None:
         """Tell LoadGen these samples are done (no result bytes when ``results`` is None)."""
-        response = self._response
-        keep_alive = None
-        if results is not None and self.log_responses:
-            payloads = [self.task.response_bytes(results, i) for i in range(len(ids))]
-            keep_alive = np.frombuffer(b"".join(payloads), dtype=np.uint8)
-            address = keep_alive.ctypes.data if keep_alive.size else 0
-            responses = []
-            for sample_id, payload in zip(ids, payloads, strict=True):
-                responses.append(response(sample_id, address, len(payload)))
-                address += len(payload)
-        else:
-            responses = [response(sample_id, 0, 0) for sample_id in ids]
+        responses, keep_alive = self._responses(ids, results)
         done_ns = _now()
         self._complete_call(responses)
         del keep_alive  # LoadGen copied the bytes during the call
@@ -213,6 +210,21 @@ class BaseSUT:
             self.state.histogram.add(done_ns - started_ns, n)
         else:
             self.state.histogram.add_many([done_ns - start for start in started_ns])
+
+    def _responses(self, ids: Sequence[int], results: Any | None) -> tuple[list[Any], Any]:
+        """LoadGen's response objects for these samples, and the buffer their bytes live in
+        (keep it alive until LoadGen has copied them)."""
+        response = self._response
+        if results is None or not self.log_responses:
+            return [response(sample_id, 0, 0) for sample_id in ids], None
+        payloads = [self.task.response_bytes(results, i) for i in range(len(ids))]
+        keep_alive = np.frombuffer(b"".join(payloads), dtype=np.uint8)
+        address = keep_alive.ctypes.data if keep_alive.size else 0
+        responses = []
+        for sample_id, payload in zip(ids, payloads, strict=True):
+            responses.append(response(sample_id, address, len(payload)))
+            address += len(payload)
+        return responses, keep_alive
 
     def run_batches(
         self, ids: Sequence[int], indices: np.ndarray, started_ns: int, bounds: Sequence[int]
@@ -354,6 +366,63 @@ class OfflineSUT(BaseSUT):
             return
         self._run_streams(ordered_ids, idx[order], started, bounds)
 
+    def measure_rate(self, indices: np.ndarray, seconds: float, window_s: float = 1.0) -> float:
+        """Samples per second of this SUT's own Offline path on the loaded ``indices``, for
+        about ``seconds`` after one warm-up batch per stream: the same batches (locality
+        order, ``batch_size``), streams and response objects as a run, but nothing is sent to
+        LoadGen. The highest rate over ``window_s`` windows (:func:`window_rate`). Raises
+        what the runtime raises."""
+        order, bounds = locality_order(np.asarray(indices, dtype=np.int64), self.batch_size)
+        ordered = np.asarray(indices, dtype=np.int64)[order]
+        ids = list(range(ordered.size))
+        cuts = list(itertools.pairwise(bounds))
+        if not cuts:
+            return 0.0
+        done: list[tuple[int, int]] = []
+        errors: list[BaseException] = []
+        lock = threading.Lock()
+        position = [0]
+        deadline = [0]
+
+        def start() -> None:
+            deadline[0] = _now() + int(seconds * 1e9)
+            done.append((_now(), 0))
+
+        gate = threading.Barrier(len(self.backends), action=start)
+
+        def stream(backend: Backend) -> None:
+            try:
+                lo, hi = cuts[0]
+                self._responses(ids[lo:hi], self.infer(ordered[lo:hi], backend))  # warm-up
+                gate.wait()
+                while True:
+                    with lock:
+                        if _now() >= deadline[0]:
+                            return
+                        lo, hi = cuts[position[0] % len(cuts)]
+                        position[0] += 1
+                    self._responses(ids[lo:hi], self.infer(ordered[lo:hi], backend))
+                    done.append((_now(), hi - lo))
+            except threading.BrokenBarrierError:
+                return  # another stream failed
+            except BaseException as exc:
+                errors.append(exc)
+                gate.abort()
+
+        helpers = [
+            threading.Thread(target=stream, args=(b,), name=f"harness-calibrate-{i}", daemon=True)
+            for i, b in enumerate(self.backends[1:], start=1)
+        ]
+        for t in helpers:
+            t.start()
+        stream(self.backends[0])
+        for t in helpers:
+            t.join()
+        if errors:
+            raise errors[0]
+        done.sort()
+        return window_rate(done, int(window_s * 1e9))
+
     def _run_streams(
         self, ids: list[int], indices: np.ndarray, started_ns: int, bounds: Sequence[int]
     ) -> None:
@@ -388,6 +457,32 @@ class OfflineSUT(BaseSUT):
         stream(self.backends[0])
         for t in helpers:
             t.join()
+
+
+def window_rate(done: Sequence[tuple[int, int]], window_ns: int, min_batches: int = 4) -> float:
+    """The highest rate (samples per second) over the stretches of ``done`` that last at least
+    ``window_ns`` and hold at least ``min_batches`` batches; the whole span's rate when none
+    does; 0.0 for fewer than two entries.
+
+    ``done`` is (completion time in ns, samples) in time order, the first entry the start
+    (0 samples); a stretch from entry lo to entry hi holds the samples of lo+1..hi. The
+    highest, not the mean: a disturbance while the rate is measured (another process taking a
+    core for a moment) must not make the run shorter than the rules' minimum, while a rate a
+    little high only makes the run a little longer."""
+    if len(done) < 2:
+        return 0.0
+    times = [t for t, _ in done]
+    totals = list(itertools.accumulate(n for _, n in done))
+    best = 0.0
+    lo = -1  # the last entry that starts a long enough stretch ending at hi
+    for hi in range(1, len(done)):
+        while lo + 1 <= hi - min_batches and times[hi] - times[lo + 1] >= window_ns:
+            lo += 1
+        if lo >= 0:
+            best = max(best, (totals[hi] - totals[lo]) * 1e9 / (times[hi] - times[lo]))
+    if best == 0.0 and times[-1] > times[0]:
+        best = (totals[-1] - totals[0]) * 1e9 / (times[-1] - times[0])
+    return best
 
 
 class ServerSUT(BaseSUT):

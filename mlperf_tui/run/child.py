@@ -76,6 +76,7 @@ def run_config(
         progress_interval_s=PROGRESS_INTERVAL_S,
         endpoint=endpoint,
         expected_latency_ns=run.expected_latency_ns if run is not None else None,
+        offline_calibrate_s=run.offline_calibrate_s if run is not None else None,
     )
 
 

@@ -87,7 +87,9 @@ def forecast(
     if limits.test_execution:
         out.append("Test execution: short on purpose, so not valid for a submission.")
     expected_duration = max(limits.min_duration_s or 0.0, elapsed_s)
-    if limits.scenario == "Offline" and limits.offline_min_samples:
+    # before the first completion (the first progress event) there is no pace to project;
+    # an Offline run's one query is known as soon as it is issued
+    if limits.scenario == "Offline" and limits.offline_min_samples and (issued or throughput > 0):
         on_pace = issued if issued else throughput * expected_duration
         if on_pace < limits.offline_min_samples:
             out.append(
@@ -98,7 +100,8 @@ def forecast(
     # gives fewer queries in the minimum duration only lasts longer; test runs are sized by
     # their query count on purpose, so nothing to say there
     if (
-        limits.min_queries
+        throughput > 0
+        and limits.min_queries
         and limits.min_duration_s
         and not limits.test_execution
         and limits.scenario in ("SingleStream", "MultiStream", "Server")

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from harness.config import CALIBRATED_QPS_HEADROOM
 from mlperf_tui import benchmarks, rules
 from mlperf_tui.errors import RulesError, RunError
 from mlperf_tui.results import run_id_for as results_run_id
@@ -23,6 +24,7 @@ from mlperf_tui.run.settings import (
     HARNESS_QUERY_OVERHEAD_S,
     LATENCY_HEADROOM,
     LOADGEN_OFFLINE_SLACK,
+    OFFLINE_CALIBRATE_S,
     OFFLINE_QPS_HEADROOM,
     START_OVERHEAD_S,
     TEST_SETTINGS,
@@ -58,6 +60,9 @@ class PlannedRun:
     #: SingleStream / MultiStream performance: the expected query latency LoadGen generates
     #: the queries from, in nanoseconds (user.conf's target_latency holds whole milliseconds)
     expected_latency_ns: int | None = None
+    #: valid Offline performance: seconds the harness times its own batches before LoadGen
+    #: starts, replacing user.conf's target_qps with the rate it measures
+    offline_calibrate_s: float | None = None
 
     def user_conf(self) -> str:
         """The user.conf text of this run."""
@@ -72,6 +77,13 @@ class PlannedRun:
             lines.append(
                 f"# the harness sets LoadGen's {self.scenario.value} expected latency to "
                 f"{self.expected_latency_ns} ns (TestSettings; user.conf holds whole ms)"
+            )
+        if self.offline_calibrate_s is not None:
+            lines.append(
+                f"# the harness times the Offline run in a {self.offline_calibrate_s:g} s LoadGen "
+                f"test first and sets offline_expected_qps to {CALIBRATED_QPS_HEADROOM:g} x that "
+                "rate (TestSettings; the detail log's requested_offline_expected_qps); "
+                "target_qps below stands only if that timing fails"
             )
         for key, value in self.settings.items():
             text = f"{value:.6g}" if isinstance(value, float) else str(value)
@@ -91,6 +103,7 @@ class PlannedRun:
             "settings": dict(self.settings),
             "notes": list(self.notes),
             "expected_latency_ns": self.expected_latency_ns,
+            "offline_calibrate_s": self.offline_calibrate_s,
         }
 
     @classmethod
@@ -107,6 +120,7 @@ class PlannedRun:
         KeyError or ValueError for an entry that is not one :meth:`to_dict` wrote."""
         latency = data.get("expected_latency_ns")
         count = data.get("dataset_count")
+        calibrate = data.get("offline_calibrate_s")
         return cls(
             run_id=str(data["run_id"]),
             benchmark=str(data["benchmark"]),
@@ -124,6 +138,7 @@ class PlannedRun:
             dataset_count=None if count is None else int(count),
             task_options=dict(task_options or {}),
             expected_latency_ns=None if latency is None else int(latency),
+            offline_calibrate_s=None if calibrate is None else float(calibrate),
         )
 
 
@@ -241,6 +256,15 @@ def _settings_for(
     if scenario == Scenario.OFFLINE:
         minimum = bench.offline_min_samples or rules_round.offline_min_samples
         samples = max(minimum, (qps or 0.0) * min_s * LOADGEN_OFFLINE_SLACK)
+        if _offline_calibrate_s(profile, rules_round, bench, scenario, mode, cal):
+            # the harness's own rate sizes the run: it lasts the min duration x LoadGen's
+            # slack, whatever the calibration before the runs said, plus the timing itself
+            seconds = min_s * LOADGEN_OFFLINE_SLACK * CALIBRATED_QPS_HEADROOM
+            notes.append(
+                f"the harness times the Offline run in a {OFFLINE_CALIBRATE_S:g} s LoadGen test "
+                f"first and sizes the run from {CALIBRATED_QPS_HEADROOM:g} x that rate"
+            )
+            return settings, notes, seconds + OFFLINE_CALIBRATE_S
         return settings, notes, samples / cal.throughput
     if scenario == Scenario.SERVER:
         return settings, notes, min_s
@@ -249,6 +273,36 @@ def _settings_for(
     # are both met: a run lasts the min duration, or the time its min query count needs
     minimum = bench.min_queries.get(scenario, 1) if scenario == Scenario.SINGLE_STREAM else 1
     return settings, notes, max(min_s, minimum * per_query)
+
+
+def _offline_calibrate_s(
+    profile: Profile,
+    rules_round: Round,
+    bench: Benchmark,
+    scenario: Scenario,
+    mode: Mode,
+    cal: Calibration,
+) -> float | None:
+    """The seconds a valid Offline performance run has the harness time its own rate before
+    LoadGen starts (:data:`OFFLINE_CALIBRATE_S`), or None: only when the profile sets no
+    target_qps and the run's length is set by the min duration, not by the rules' minimum
+    sample count (a slow model meets that count only after the min duration: timing it again
+    would change nothing)."""
+    if (
+        scenario != Scenario.OFFLINE
+        or mode != Mode.PERFORMANCE
+        or profile.execution == Execution.TEST
+        or profile.harness == "endpoint"
+    ):
+        return None
+    target = profile.targets.get(scenario)
+    if target is not None and target.target_qps:
+        return None
+    minimum = bench.offline_min_samples or rules_round.offline_min_samples
+    min_s = rules_round.min_duration_ms / 1e3
+    if cal.throughput * min_s * LOADGEN_OFFLINE_SLACK <= minimum:
+        return None
+    return OFFLINE_CALIBRATE_S
 
 
 def _expected_latency_ns(
@@ -309,6 +363,7 @@ def plan_runs(
             settings, notes, seconds = _settings_for(
                 profile, rules_round, bench, scenario, mode, cal, subset or n_samples, short
             )
+            calibrate_s = _offline_calibrate_s(profile, rules_round, bench, scenario, mode, cal)
             if subset is not None:
                 notes.insert(
                     0,
@@ -324,7 +379,7 @@ def plan_runs(
             elif scenario == Scenario.SERVER:
                 expected = round(seconds * float(settings.get("target_qps", cal.throughput)))
             else:
-                expected = round(seconds * cal.throughput)
+                expected = round((seconds - (calibrate_s or 0.0)) * cal.throughput)
             expected_ns = None
             if mode == Mode.PERFORMANCE and scenario in (
                 Scenario.SINGLE_STREAM,
@@ -349,6 +404,7 @@ def plan_runs(
                     dataset_count=subset,
                     task_options=dict(model.task_options),
                     expected_latency_ns=expected_ns,
+                    offline_calibrate_s=calibrate_s,
                 )
             )
     return plan

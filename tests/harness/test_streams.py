@@ -4,6 +4,7 @@ model (seconds each)."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -146,3 +147,46 @@ def test_calibration_on_the_data_set_runs_the_streams(tmp_path: Path, tiny_asset
     timing = json.loads(proc.stdout)
     assert timing["streams"] == 2 and timing["batch_size"] == 8
     assert timing["throughput"] > 0 and timing["latency_s"] > 0
+
+
+@pytest.mark.slow
+def test_offline_calibration_sizes_the_run_from_a_loadgen_test_of_its_own(
+    tmp_path: Path, tiny_assets: Any
+) -> None:
+    from harness.config import CALIBRATED_QPS_HEADROOM
+
+    # user.conf's expected rate is far too low: the harness's own timing replaces it
+    conf = (
+        f"*.*.performance_sample_count_override = {tiny_assets.count}\n"
+        "*.*.min_duration = 1000\n"
+        "*.Offline.min_query_count = 100\n"
+        "*.Offline.target_qps = 1\n"
+    )
+    run = run_harness(
+        write_run(
+            tmp_path,
+            tiny_assets,
+            "Offline",
+            user_conf=conf,
+            backend=_backend(2),
+            offline_calibrate_s=0.5,
+        )
+    )
+    assert run.rc == 0, run
+    assert "calibrating" in [e["phase"] for e in run.by_name["phase"]]
+    assert "Offline calibration:" in run.stderr
+    detail = parse_detail_log(run.output_dir)
+    # a second LoadGen test in the process left the run's own log clean
+    assert detail.errors == [] and detail.warnings == [], (detail.errors, detail.warnings)
+    values = detail.values
+    qps = float(values["requested_offline_expected_qps"])
+    assert qps > 100  # the tiny model runs thousands of samples a second here
+    # LoadGen sized the query from it: expected QPS x min duration x its slack of 1.1
+    samples = int(values["effective_samples_per_query"])
+    assert samples == pytest.approx(qps * 1.0 * 1.1, rel=0.01)
+    # the timing's rate x the headroom; the run's counts start afresh
+    timed = re.search(r"Offline calibration: ([0-9.]+) samples/s", run.stderr)
+    assert timed is not None, run.stderr
+    assert qps == pytest.approx(float(timed.group(1)) * CALIBRATED_QPS_HEADROOM, rel=1e-3)
+    final = run.by_name["progress"][-1]
+    assert final["issued"] == final["completed"] == samples

@@ -216,6 +216,8 @@ def test_singlestream_forecast_projects_over_the_minimum_duration() -> None:
     assert not any("minimum" in w for w in _singlestream_forecast(False, 10.0))
     # test execution is sized by its query count on purpose
     assert not any("minimum" in w for w in _singlestream_forecast(True, 1.0))
+    # before the first completion there is no pace yet: no warning (it said "0 queries")
+    assert not any("minimum" in w for w in _singlestream_forecast(False, 0.0))
 
 
 #: a progress event of a Server run through llama.cpp's server (recorded; histogram left out)
