@@ -51,6 +51,9 @@ OTHER_CORE = [
     "mlperf_tui.history",
     "mlperf_tui.sweep",
     "mlperf_tui.compare",
+    "mlperf_tui.power",
+    "mlperf_tui.power.director",
+    "mlperf_tui.power.client",
 ]
 
 
