@@ -16,7 +16,7 @@ from mlperf_tui.errors import RulesError, did_you_mean
 from mlperf_tui.profile.defaults import QUICKSTART_DATASET_COUNT
 from mlperf_tui.profile.errors import ProfileFieldError, _shown
 from mlperf_tui.profile.model import _MODE_ORDER, _inferable
-from mlperf_tui.rules.model import Category, Division, Execution, Scenario
+from mlperf_tui.rules.model import Category, Division, Execution, Mode, Scenario
 from mlperf_tui.rules.systems import value_allowed
 
 if TYPE_CHECKING:
@@ -178,6 +178,20 @@ def _check_harness(p: Profile, bench: Benchmark, round_benchmarks: Mapping[str, 
             f"import_from is set, but harness is {p.harness}",
             "set harness: import, or remove import_from",
             ("import_from",),
+        )
+    if p.power is not None and p.harness == "import":
+        raise ProfileFieldError(
+            "power: is set, but harness is import: an imported folder brings its own power "
+            "logs (ranging/, run_1/ and power/ beside the LoadGen logs)",
+            "remove the power: block; mlperf-tui import picks up the power logs it finds",
+            ("power",),
+        )
+    if p.power is not None and Mode.PERFORMANCE not in p.modes:
+        raise ProfileFieldError(
+            "power: is set, but the profile has no performance run: power is measured "
+            "during the performance runs only",
+            "add performance to modes:, or remove the power: block",
+            ("power",),
         )
     if p.harness == "builtin":
         try:

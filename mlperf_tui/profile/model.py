@@ -160,6 +160,47 @@ class Assets(_Model):
     seed: int = Field(default=0, ge=0)
 
 
+#: an analyser channel as PTDaemon's ``-c`` takes it: one number, or two for a multichannel one
+_CHANNEL = re.compile(r"[0-9]+(,[0-9]+)?")
+
+
+class Power(_Model):
+    """Power measurement through the official MLCommons power client and server (power-dev):
+    where the director's power server is, the user's power-dev checkout, the NTP server both
+    machines sync with, and the ranging limits (mlperf_tui.power)."""
+
+    #: host name or IP address of the director (the machine running PTDaemon and the server)
+    director: str = Field(min_length=1)
+    #: the power server's port (its config's ``listen``)
+    port: int = Field(default=4950, ge=1, le=65535)
+    #: the power-dev checkout the client runs from (unmodified: its checksums are checked)
+    checkout: str = Field(min_length=1)
+    #: the NTP server the director and this machine both sync with
+    ntp: str = Field(min_length=1)
+    #: ranging: the highest current and voltage the analyser may see (0: found by ranging)
+    max_amps: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    max_volts: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    #: the analyser's channel(s) (PTDaemon's ``-c``, set in the server's config), for the
+    #: records; None: a one-channel analyser
+    channel: str | None = None
+
+    @field_validator("channel")
+    @classmethod
+    def _channel_shape(cls, value: str | None) -> str | None:
+        if value is not None and not _CHANNEL.fullmatch(value):
+            raise ValueError(
+                f"channel {value!r} is not one number or two separated by a comma (e.g. 1 or 1,2)"
+            )
+        return value
+
+    @field_validator("director", "ntp", "checkout")
+    @classmethod
+    def _no_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+
 class Profile(_Model):
     """One submission's choices. Field order is the order of the YAML file."""
 
@@ -189,6 +230,8 @@ class Profile(_Model):
     system_name: str | None = None
     #: answers for systems-JSON fields detection cannot know (cooling, status, ...)
     system: dict[str, Any] = Field(default_factory=dict)
+    #: power measurement with the official power client and server; None: no power result
+    power: Power | None = None
     #: where results and the package go; None: a folder named by time under ./results
     output: str | None = None
     #: ``mlperf-tui sweep``: profile keys (dotted, ``backend.batch_size``) and the values to

@@ -83,6 +83,7 @@ _TOP_COMMENTS: Mapping[str, str] = {
     "submitter": "# the package's submitter folder and systems-JSON submitter",
     "system_name": "# the name the results table shows for this machine",
     "system": "# answers for systems-JSON fields detection cannot know",
+    "power": "# power measurement: the director's power server, the power-dev checkout, NTP",
     "output": "# where results and the package go",
     "sweep": "# mlperf-tui sweep: the values to try per key (every combination is one run)",
 }

@@ -38,6 +38,7 @@ from mlperf_tui.validate.findings import _Findings, _guarded
 from mlperf_tui.validate.hygiene import _extra_files
 from mlperf_tui.validate.logs import _check_performance_log
 from mlperf_tui.validate.measurements import _check_measurements
+from mlperf_tui.validate.power import _check_power_session
 from mlperf_tui.validate.systems import _is_network, _read_system
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*\Z")  # \Z: "$" allows a last newline
@@ -330,7 +331,7 @@ def _check_scenario(f: _Findings, ctx: _Ctx) -> None:
         if "mlperf_log_detail.txt" in present:
             _check_performance_log(f, run_dir, ctx)
     if power:
-        _check_power(f, performance_dir)
+        _check_power(f, performance_dir, ctx)
     acc_dir = scenario_dir / "accuracy"
     if not acc_dir.is_dir():
         f.error(
@@ -360,11 +361,13 @@ def _check_run_files(f: _Findings, run_dir: Path, power: bool) -> list[str]:
     return present
 
 
-def _check_power(f: _Findings, performance_dir: Path) -> None:
-    """A power submission: the power and ranging folders' file lists (not their figures: the
-    Power WG's own checker judges those)."""
+def _check_power(f: _Findings, performance_dir: Path, ctx: _Ctx) -> None:
+    """A power submission: the power and ranging folders' file lists, then the session's
+    checks (validate/power.py: the power WG's checker and the figure)."""
     power_dir = performance_dir / "power"
     _require_files(f, power_dir, POWER_FILES, "power measurement")
+    version = ctx.round_rules.version
+    _guarded(f, power_dir, _check_power_session, f, performance_dir, version)
     ranging = performance_dir / "ranging"
     if not ranging.is_dir():
         f.error(
