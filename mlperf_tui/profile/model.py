@@ -183,6 +183,11 @@ class Power(_Model):
     #: the analyser's channel(s) (PTDaemon's ``-c``, set in the server's config), for the
     #: records; None: a one-channel analyser
     channel: str | None = None
+    #: PTDaemon's log as this machine sees it, a path or a glob (the newest match is read):
+    #: the power server keeps it in its temporary folder (``tmp*/ptd_logfile_1.log``), so
+    #: this works when the director is this machine or shares that folder; the monitor then
+    #: shows the watts as the log grows. None: the watts are known after each run only
+    live_log: str | None = None
 
     @field_validator("channel")
     @classmethod
