@@ -366,63 +366,6 @@ class OfflineSUT(BaseSUT):
             return
         self._run_streams(ordered_ids, idx[order], started, bounds)
 
-    def measure_rate(self, indices: np.ndarray, seconds: float, window_s: float = 1.0) -> float:
-        """Samples per second of this SUT's own Offline path on the loaded ``indices``, for
-        about ``seconds`` after one warm-up batch per stream: the same batches (locality
-        order, ``batch_size``), streams and response objects as a run, but nothing is sent to
-        LoadGen. The highest rate over ``window_s`` windows (:func:`window_rate`). Raises
-        what the runtime raises."""
-        order, bounds = locality_order(np.asarray(indices, dtype=np.int64), self.batch_size)
-        ordered = np.asarray(indices, dtype=np.int64)[order]
-        ids = list(range(ordered.size))
-        cuts = list(itertools.pairwise(bounds))
-        if not cuts:
-            return 0.0
-        done: list[tuple[int, int]] = []
-        errors: list[BaseException] = []
-        lock = threading.Lock()
-        position = [0]
-        deadline = [0]
-
-        def start() -> None:
-            deadline[0] = _now() + int(seconds * 1e9)
-            done.append((_now(), 0))
-
-        gate = threading.Barrier(len(self.backends), action=start)
-
-        def stream(backend: Backend) -> None:
-            try:
-                lo, hi = cuts[0]
-                self._responses(ids[lo:hi], self.infer(ordered[lo:hi], backend))  # warm-up
-                gate.wait()
-                while True:
-                    with lock:
-                        if _now() >= deadline[0]:
-                            return
-                        lo, hi = cuts[position[0] % len(cuts)]
-                        position[0] += 1
-                    self._responses(ids[lo:hi], self.infer(ordered[lo:hi], backend))
-                    done.append((_now(), hi - lo))
-            except threading.BrokenBarrierError:
-                return  # another stream failed
-            except BaseException as exc:
-                errors.append(exc)
-                gate.abort()
-
-        helpers = [
-            threading.Thread(target=stream, args=(b,), name=f"harness-calibrate-{i}", daemon=True)
-            for i, b in enumerate(self.backends[1:], start=1)
-        ]
-        for t in helpers:
-            t.start()
-        stream(self.backends[0])
-        for t in helpers:
-            t.join()
-        if errors:
-            raise errors[0]
-        done.sort()
-        return window_rate(done, int(window_s * 1e9))
-
     def _run_streams(
         self, ids: list[int], indices: np.ndarray, started_ns: int, bounds: Sequence[int]
     ) -> None:
@@ -457,32 +400,6 @@ class OfflineSUT(BaseSUT):
         stream(self.backends[0])
         for t in helpers:
             t.join()
-
-
-def window_rate(done: Sequence[tuple[int, int]], window_ns: int, min_batches: int = 4) -> float:
-    """The highest rate (samples per second) over the stretches of ``done`` that last at least
-    ``window_ns`` and hold at least ``min_batches`` batches; the whole span's rate when none
-    does; 0.0 for fewer than two entries.
-
-    ``done`` is (completion time in ns, samples) in time order, the first entry the start
-    (0 samples); a stretch from entry lo to entry hi holds the samples of lo+1..hi. The
-    highest, not the mean: a disturbance while the rate is measured (another process taking a
-    core for a moment) must not make the run shorter than the rules' minimum, while a rate a
-    little high only makes the run a little longer."""
-    if len(done) < 2:
-        return 0.0
-    times = [t for t, _ in done]
-    totals = list(itertools.accumulate(n for _, n in done))
-    best = 0.0
-    lo = -1  # the last entry that starts a long enough stretch ending at hi
-    for hi in range(1, len(done)):
-        while lo + 1 <= hi - min_batches and times[hi] - times[lo + 1] >= window_ns:
-            lo += 1
-        if lo >= 0:
-            best = max(best, (totals[hi] - totals[lo]) * 1e9 / (times[hi] - times[lo]))
-    if best == 0.0 and times[-1] > times[0]:
-        best = (totals[-1] - totals[0]) * 1e9 / (times[-1] - times[0])
-    return best
 
 
 class ServerSUT(BaseSUT):
