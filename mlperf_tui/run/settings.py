@@ -60,7 +60,7 @@ TEST_SETTINGS = TestSettings()
 #: (seen both ways), so the harness times the SUT's own batches again right before LoadGen
 #: starts (this many seconds) and sets the expected QPS to that rate
 #: (harness.__main__.calibrate_offline, a short LoadGen test of its own): the run then lasts
-#: about 1.1 x 1.05 x the min duration (harness.config.CALIBRATED_QPS_HEADROOM)
+#: about 1.1 x 1.03 x the min duration (harness.config.CALIBRATED_QPS_HEADROOM)
 OFFLINE_CALIBRATE_S = 8.0
 #: the expected QPS user.conf holds for such a run, as a multiple of the calibration before
 #: the runs: it stands only when the harness's own timing fails (the run stays long enough on
@@ -83,6 +83,21 @@ START_OVERHEAD_S = 3.0
 CANCEL_GRACE_S = 65.0
 #: LoadGen sizes an Offline query as expected QPS x min duration x this (loadgen.cc)
 LOADGEN_OFFLINE_SLACK = 1.1
+
+#: a power run (the profile's power: block) runs its harness twice under the official power
+#: client, a ranging and a testing run; around each start and stop of a measurement the power
+#: server waits for the analyser (power-dev lib/server.py ANALYZER_SLEEP_SECONDS), four waits a
+#: session
+POWER_ANALYSER_WAIT_S = 10.0
+POWER_WAITS_PER_SESSION = 4
+#: the rest of a power session: the client's NTP checks before each run, PTDaemon's start and
+#: the files the client downloads at the end (measured with the fake analyser on 127.0.0.1:
+#: 0.8 s beyond the waits and the two harness runs; a director over the network takes longer)
+POWER_SESSION_OVERHEAD_S = 2.0
+#: test execution: a power run lasts at least this long, so that the analyser's samples (one a
+#: second) fall inside LoadGen's power window (the figure is their average); its query count
+#: is sized for twice that
+POWER_TEST_MIN_DURATION_MS = 5000
 
 #: the results root when neither the profile nor the command line names one
 RESULTS_DIRNAME = "results"
