@@ -112,6 +112,8 @@ def preflight_table(pf: Preflight) -> Table:
     table.add_column("status", no_wrap=True)
     for item in pf.items:
         status = _PREFLIGHT_STATUS.get(item.status, f"[yellow]{item.status}[/yellow]")
+        if item.kind == "power" and item.status == STATUS_SHORTAGE:
+            status = "[bold red]FAILED[/bold red]"  # not room that is short: a check
         table.add_row(item.what, item.needed_text(), item.available_text(), status)
         for part in item.parts:
             what = f"  {part.what}" + (f" ({part.note})" if part.note else "")
@@ -162,6 +164,8 @@ def results_table(results: runner.ResultsSet) -> Table:
         if r.token_latency_text():
             # one figure a line: the column stays narrow at 80 columns
             metric = f"{metric}\n{r.token_latency_text(sep=chr(10))}"
+        if r.power_text():
+            metric = f"{metric}\npower {r.power_text()}"
         accuracy = r.accuracy_text()
         style = None if r.status == runner.STATUS_OK and r.valid is not False else "red"
         table.add_row(
@@ -190,6 +194,9 @@ class _LiveDisplay:
         self.tasks: dict[str, TaskID] = {}
         #: forecast warnings already shown, per run (each is shown once)
         self.warned: dict[str, set[str]] = {}
+        #: a power run's last watts (its ``power`` events) and its progress text without them
+        self.watts: dict[str, float] = {}
+        self.info: dict[str, str] = {}
         self.lock = threading.Lock()
 
     def __call__(self, event: runner.RunnerEvent) -> None:
@@ -213,8 +220,11 @@ class _LiveDisplay:
         if event.kind == "harness":
             data = event.data
             name = data.get("event")
-            if name == "phase":
-                self.progress.update(task, info=str(data.get("message") or data.get("phase")))
+            if name == "power" and data.get("watts") is not None:
+                self.watts[event.run_id] = float(data["watts"])
+                self._info(task, event.run_id, self.info.get(event.run_id, ""))
+            elif name == "phase":
+                self._info(task, event.run_id, str(data.get("message") or data.get("phase")))
             elif name == "progress":
                 completed = int(data.get("completed") or 0)
                 total = max(completed, run.expected_samples if run else completed)
@@ -222,7 +232,8 @@ class _LiveDisplay:
                 info = f"{float(data.get('throughput') or 0):,.1f} samples/s"
                 if p90 is not None:
                     info += f"  p90 {float(p90):,.2f} ms"
-                self.progress.update(task, completed=completed, total=total, info=info)
+                self.progress.update(task, completed=completed, total=total)
+                self._info(task, event.run_id, info)
                 self._warn(event.run_id, data)
             elif name == "error":
                 self.progress.update(task, info=f"[red]{data.get('message', '')}[/red]")
@@ -236,6 +247,14 @@ class _LiveDisplay:
                 info = f"accuracy {res.accuracy_text()}  {info}"
             done = next((t.total for t in self.progress.tasks if t.id == task), None) or 1.0
             self.progress.update(task, completed=done, info=info)
+
+    def _info(self, task: TaskID, run_id: str, info: str) -> None:
+        """The run's progress text, with the analyser's last watts in a power run."""
+        self.info[run_id] = info
+        watts = self.watts.get(run_id)
+        if watts is not None:
+            info = f"{info}  {watts:,.1f} W".strip()
+        self.progress.update(task, info=info)
 
     def _warn(self, run_id: str, data: Mapping[str, Any]) -> None:
         """Print each new validity warning of the run once (the core's forecast)."""

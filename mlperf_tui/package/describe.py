@@ -8,9 +8,11 @@ from pathlib import Path
 from mlperf_tui import benchmarks, rules
 from mlperf_tui.errors import AssetError
 from mlperf_tui.package import imported
+from mlperf_tui.package.power import any_power
 from mlperf_tui.package.source import Results, system_name
 from mlperf_tui.results import REPLAY, RUN_CONFIG
 from mlperf_tui.rules.model import Benchmark, Division
+from mlperf_tui.rules.systems import POWER_SYSTEM_FIELDS
 
 #: written in the code folder (src/, or code/<model>/ in the older layout): how the package was
 #: built (execution, synthetic assets, runs); the validator reads it. The code folder is
@@ -202,6 +204,9 @@ def system_json(results: Results, bench: Benchmark, system_id: str) -> dict[str,
     profile = results.profile
     round_rules = rules.get_round(profile.round)
     values: dict[str, str] = {f.name: "" for f in round_rules.system_fields}
+    if any_power(r.folder for r in results.runs):
+        # a power result's systems JSON has the power fields too (answered in the profile)
+        values.update({f.name: "" for f in POWER_SYSTEM_FIELDS})
     for name in values:
         if results.detected.get(name):
             values[name] = results.detected[name]

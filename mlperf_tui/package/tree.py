@@ -27,6 +27,13 @@ from mlperf_tui.package.describe import (
     system_json,
 )
 from mlperf_tui.package.imported import IMPORTED_DIR, is_imported
+from mlperf_tui.package.power import (
+    any_power,
+    copy_power_session,
+    is_power_run,
+    nameplate_path,
+    nameplate_yaml,
+)
 from mlperf_tui.package.source import Results, folder_name, system_name
 from mlperf_tui.results import IMPORT_RECORD, REPLAY, RUN_CONFIG, RunResult
 from mlperf_tui.rules.checker import CALIBRATION_DOC, PERFORMANCE_FILES
@@ -242,6 +249,9 @@ def _write_scenario(
             copy_file(
                 perf.folder / name, scenario_dir / "performance" / "run_1" / name, "performance"
             )
+        if is_power_run(perf.folder):
+            # measured for power: spl.txt, performance/ranging and performance/power
+            copy_power_session(perf.folder, scenario_dir / "performance")
         copy_file(perf.folder / "user.conf", places.measurements / "user.conf", "LoadGen settings")
     if "accuracy" in modes:
         acc = _needed_run(results, source, "accuracy")
@@ -344,6 +354,12 @@ def assemble(results: Results, root: Path, progress: Progress) -> PackageInfo:
     (systems / f"{system_id}.json").write_text(
         json.dumps(system_json(results, bench, system_id), indent=2) + "\n", encoding="utf-8"
     )
+    nameplate = nameplate_path(round_rules.version, base, system_id)
+    if nameplate is not None and any_power(r.folder for r in results.runs):
+        answers = {k: str(v) for k, v in profile.system.items()}
+        text = nameplate_yaml(answers, system_id)
+        if text is not None:  # no answer: the validator says what to answer
+            nameplate.write_text(text, encoding="utf-8")
     if mapping:
         (base / "model_mapping.json").write_text(
             json.dumps(mapping, indent=2) + "\n", encoding="utf-8"

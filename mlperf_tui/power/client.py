@@ -216,12 +216,15 @@ def run_client(
     cwd: Path | None = None,
     timeout_s: float | None = None,
     python: str = sys.executable,
+    cancel: threading.Event | None = None,
 ) -> ClientOutputs:
     """Run the official client (see :func:`client_command`) to its end.
 
     Each line it prints (its log, and the workload's output) goes to ``on_line``. Returns the
-    session's folders; raises PowerError with the client's last lines when it fails, or when
-    it runs past ``timeout_s`` (then it and its workload are stopped).
+    session's folders; raises PowerError with the client's last lines when it fails, when it
+    runs past ``timeout_s``, or when ``cancel`` is set (then it and its workload are stopped:
+    SIGINT to both, and the server drops the session when the client goes; exit code
+    CANCELLED).
     """
     argv = client_command(
         checkout,
@@ -258,7 +261,7 @@ def run_client(
             "check the Python interpreter the power client runs with",
             exit_code=ExitCode.ENVIRONMENT,
         ) from None
-    timer = _Deadline(proc, timeout_s)
+    timer = _Deadline(proc, timeout_s, cancel)
     try:
         assert proc.stdout is not None
         for raw in proc.stdout:
@@ -276,6 +279,13 @@ def run_client(
         timer.cancel()
         if proc.poll() is None:
             _stop(proc)
+    if timer.cancelled:
+        raise PowerError(
+            "the power run was cancelled: the power client and its workload were stopped",
+            "run the profile again; the power server dropped the session and takes the next one",
+            exit_code=ExitCode.CANCELLED,
+            log_tail=tail,
+        )
     if timer.fired:
         raise PowerError(
             f"the power client ran past {timeout_s:g} s and was stopped",
@@ -291,21 +301,39 @@ def run_client(
 
 
 class _Deadline:
-    """Stops the client when ``timeout_s`` passes (None: never)."""
+    """Stops the client when ``timeout_s`` passes (None: never) or ``cancel`` is set."""
 
-    def __init__(self, proc: subprocess.Popen[str], timeout_s: float | None) -> None:
+    def __init__(
+        self,
+        proc: subprocess.Popen[str],
+        timeout_s: float | None,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self.fired = False
+        self.cancelled = False
+        self._done = threading.Event()
         self._timer: threading.Timer | None = None
         if timeout_s is not None:
             self._timer = threading.Timer(timeout_s, self._fire, args=(proc,))
             self._timer.daemon = True
             self._timer.start()
+        if cancel is not None:
+            threading.Thread(target=self._watch, args=(proc, cancel), daemon=True).start()
 
     def _fire(self, proc: subprocess.Popen[str]) -> None:
         self.fired = True
         _stop(proc)
 
+    def _watch(self, proc: subprocess.Popen[str], cancel: threading.Event) -> None:
+        while not self._done.is_set():
+            if cancel.wait(0.1):
+                if not self._done.is_set():
+                    self.cancelled = True
+                    _stop(proc)
+                return
+
     def cancel(self) -> None:
+        self._done.set()
         if self._timer is not None:
             self._timer.cancel()
 

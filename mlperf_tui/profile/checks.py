@@ -400,7 +400,11 @@ def _check_names(p: Profile) -> None:
 
 
 def _check_system_answers(p: Profile, fields: Sequence[SystemField]) -> None:
+    from mlperf_tui.rules.systems import POWER_SYSTEM_FIELDS
+
     by_name = {f.name: f for f in fields}
+    if p.power is not None:  # a power result's systems JSON has the power fields too
+        by_name.update({f.name: f for f in POWER_SYSTEM_FIELDS})
     answers: dict[str, Any] = {}
     for key, value in p.system.items():
         loc: tuple[str | int, ...] = ("system", key)

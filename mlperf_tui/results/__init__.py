@@ -9,6 +9,11 @@ checklist and the TUI read it through here::
         runs/<run_id>/ RUN.json user.conf [audit.config] events.jsonl harness.stderr.log
                        harness.exit.json result.json mlperf_log_{summary,detail,accuracy}.*
                        [accuracy.txt verify_accuracy.txt verify_performance.txt accuracy/]
+                       [power runs: spl.txt ranging/ power/ power-session/ power-client.log]
+
+A power run (the profile's ``power:`` block; :mod:`mlperf_tui.run.power_run`) keeps the testing
+run's LoadGen logs where any run keeps them, with the analyser's samples (``spl.txt``), the
+ranging run in ``ranging/`` and the session's descriptions and logs in ``power/``.
 
 ``replay.sh`` is the bash script of the exact commands behind the runs
 (:mod:`mlperf_tui.run.script`); ``harness.exit.json`` the child's exit code and duration, from
@@ -140,6 +145,9 @@ class RunResult:
     #: token (milliseconds; None where LoadGen measured none, as in Offline)
     ttft_p99_ms: float | None = None
     tpot_p99_ms: float | None = None
+    #: power runs: the figure as the checker computes it (validate.power.PowerResult: value,
+    #: unit "W" or "mJ/query", average_watts, duration_s, samples, queries); None otherwise
+    power: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -154,6 +162,14 @@ class RunResult:
         if metric in _PERCENT_METRICS:
             return f"{self.accuracy:.3f}% {metric}"
         return f"{self.accuracy:.5g} {metric}"
+
+    def power_text(self) -> str:
+        """The power figure for people ("101.2 W", "35.4 mJ/query"), "" when none."""
+        power = self.power or {}
+        value = power.get("value")
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return ""
+        return f"{value:,.4g} {power.get('unit', '')}".strip()
 
     def token_latency_text(self, sep: str = ", ") -> str:
         """The token latencies of an LLM run that measured them ("TTFT p99 120 ms, TPOT p99

@@ -164,3 +164,16 @@ WATTS_SCENARIOS = (Scenario.OFFLINE, Scenario.SERVER, Scenario.INTERACTIVE)
 ENERGY_SAMPLES_PER_QUERY: Mapping[Scenario, int] = MappingProxyType(
     {Scenario.SINGLE_STREAM: 1, Scenario.MULTI_STREAM: 8}
 )
+
+#: the nameplate-power YAML of a system with a power result, relative to the submitter folder,
+#: by round (constants.py NAMEPLATE_POWER_PATH; checks/system_check.py nameplate_power_check
+#: sums every PowerCapacityWatts of the "Min PSUs Needed" largest PSUs of each component)
+NAMEPLATE_POWER_PATHS: Mapping[str, str] = MappingProxyType({"v6.1": "systems/{system}_power.yaml"})
+#: the nameplate YAML's keys (system_check.py _sum_power_capacity_watts)
+NAMEPLATE_PSUS, NAMEPLATE_MIN_PSUS, NAMEPLATE_CAPACITY = (
+    "PSUs",
+    "Min PSUs Needed",
+    "PowerCapacityWatts",
+)
+#: the systems-JSON field the nameplate is written from (SYSTEM_DESC_REQUIRED_FIELDS_POWER)
+POWER_SUPPLY_FIELD = "power_supply_quantity_and_rating_watts"

@@ -191,6 +191,36 @@ SYSTEM_FIELDS: tuple[SystemField, ...] = (
     ),
 )
 
+#: the extra fields of a system with a power result (SYSTEM_DESC_REQUIRED_FIELDS_POWER: the
+#: checker wants them present, none needs a meaningful answer); a profile with a power: block
+#: may answer them, and the package writes the nameplate-power YAML of v6.1 from the PSUs
+POWER_SYSTEM_FIELDS: tuple[SystemField, ...] = (
+    _f("power_management", False, "Power management settings, e.g. 'BIOS default', 'disabled'."),
+    _f("filesystem", False, "The file system the benchmark's data is on, e.g. 'ext4'."),
+    _f("boot_firmware_version", False, "BIOS / UEFI firmware version."),
+    _f("management_firmware_version", False, "BMC firmware version, 'N/A' when none."),
+    _f("other_hardware", False, "Other hardware drawing power in the system, or 'N/A'."),
+    _f("number_of_type_nics_installed", False, "Network cards installed, e.g. '2x 25GbE'."),
+    _f("nics_enabled_firmware", False, "Network cards enabled in the firmware."),
+    _f("nics_enabled_os", False, "Network cards enabled in the operating system."),
+    _f("nics_enabled_connected", False, "Network cards connected during the run."),
+    _f("network_speed_mbit", False, "The connected network's speed in Mbit/s, e.g. '10000'."),
+    _f(
+        "power_supply_quantity_and_rating_watts",
+        False,
+        "Power supplies and their rating, e.g. '2x 1600W', with the number needed when some are "
+        "redundant: '2x 1600W (1+1)'; the nameplate-power YAML is written from it.",
+    ),
+    _f("power_supply_details", False, "The power supplies' make and model."),
+    _f("disk_drives", False, "Disk drives installed, e.g. '1x 1.92TB NVMe'."),
+    _f("disk_controllers", False, "Disk controllers, e.g. 'onboard NVMe'."),
+    _f(
+        "system_power_only",
+        False,
+        "Whether the analyser measured the system alone ('true'), without switches or storage.",
+    ),
+)
+
 #: every field name, in the checker's order
 SYSTEM_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in SYSTEM_FIELDS)
 

@@ -14,7 +14,10 @@ class RunnerEvent:
     """What ``execute`` reports to ``on_event``.
 
     kind: ``assets`` (data: label, done, total), ``plan`` (data: runs), ``run_start``,
-    ``harness`` (data: one harness event, see harness/events.py), ``run_end`` (result),
+    ``harness`` (data: one harness event, see harness/events.py; a power run adds
+    ``{"event": "power", "watts": W, "t": s}``, the analyser's watts from PTDaemon's log, and
+    ``phase`` events ``power-ranging`` / ``power-testing``: mlperf_tui.run.power_run),
+    ``run_end`` (result),
     ``message`` (data: text), ``done`` (data: complete, folder).
     """
 

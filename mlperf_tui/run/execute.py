@@ -52,6 +52,7 @@ from mlperf_tui.run.child import ChildOutcome, backend_options, run_child, run_c
 from mlperf_tui.run.events import OnEvent, RunnerEvent, ignore
 from mlperf_tui.run.inputs import ResolvedAssets, resolve_assets
 from mlperf_tui.run.plan import PlannedRun, plan_runs, run_id_for
+from mlperf_tui.run.power_run import LOADGEN_DIR, run_power_child
 from mlperf_tui.run.running import registered
 from mlperf_tui.run.running import warning as running_warning
 from mlperf_tui.run.script import write_replay
@@ -291,13 +292,37 @@ def execute(
                         rules.audit_config(run.compliance_test, bench), encoding="utf-8"
                     )
                 config = run_config(run, profile, resolved, run_dir, task=run.task)
+                if run.power:
+                    # LoadGen's logs go to the power client's -L folder (mlperf_tui.run.power_run)
+                    config = dataclasses.replace(config, output_dir=run_dir / LOADGEN_DIR)
                 config.write(run_dir / RUN_CONFIG)
             on_event(RunnerEvent("run_start", run.run_id, index, total, data=run.to_dict()))
             t0 = time.monotonic_ns()
             with _writing(folder):  # the child's events.jsonl and harness.stderr.log
-                code, result_ev, error_ev, p90 = run_child(
-                    run, run_dir, index, total, on_event, cancel, cancel_grace_s, entry.python_path
-                )
+                if run.power and profile.power is not None:
+                    code, outcome = run_power_child(
+                        run,
+                        run_dir,
+                        index,
+                        total,
+                        on_event,
+                        cancel,
+                        profile.power,
+                        python_path=entry.python_path,
+                        profile_path=profile_path,
+                    )
+                    result_ev, error_ev, p90 = outcome.result, outcome.error, outcome.p90
+                else:
+                    code, result_ev, error_ev, p90 = run_child(
+                        run,
+                        run_dir,
+                        index,
+                        total,
+                        on_event,
+                        cancel,
+                        cancel_grace_s,
+                        entry.python_path,
+                    )
             duration_s = round((time.monotonic_ns() - t0) / 1e9, 3)
             with _writing(folder):
                 write_json(run_dir / HARNESS_EXIT, {"exit_code": code, "duration_s": duration_s})
@@ -401,6 +426,8 @@ def finish_run(
     run_dir = folder / RUNS / run.run_id
     res = _result_from(run, run_dir, code, outcome.result, outcome.error, outcome.p90, cancelled)
     res.duration_s = duration_s
+    if run.power and res.ok:
+        res.power = _power_figure(run_dir, run.scenario.value)
     if run.compliance_test and res.ok:
         with _writing(folder):
             res.compliance = _verify_compliance(
@@ -409,6 +436,15 @@ def finish_run(
     with _writing(folder):
         write_json(run_dir / RESULT, res.to_dict(folder))
     return res
+
+
+def _power_figure(run_dir: Path, scenario: str) -> dict[str, Any] | None:
+    """A power run's figure as the checker computes it (W or mJ/query), None when its
+    samples give none (the validator says why)."""
+    from mlperf_tui.validate.power import power_figure
+
+    figure = power_figure(run_dir, scenario)
+    return None if figure is None else dataclasses.asdict(figure)
 
 
 def _signal_name(number: int) -> str:

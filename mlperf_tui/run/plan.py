@@ -9,6 +9,7 @@ built-in mlperf.conf untouched.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,10 @@ from mlperf_tui.run.settings import (
     LOADGEN_OFFLINE_SLACK,
     OFFLINE_CALIBRATE_S,
     OFFLINE_QPS_HEADROOM,
+    POWER_ANALYSER_WAIT_S,
+    POWER_SESSION_OVERHEAD_S,
+    POWER_TEST_MIN_DURATION_MS,
+    POWER_WAITS_PER_SESSION,
     START_OVERHEAD_S,
     TEST_SETTINGS,
     TestSettings,
@@ -63,6 +68,8 @@ class PlannedRun:
     #: valid Offline performance: seconds the harness times its own batches before LoadGen
     #: starts, replacing user.conf's target_qps with the rate it measures
     offline_calibrate_s: float | None = None
+    #: measured for power: the harness runs twice (ranging, testing) under the power client
+    power: bool = False
 
     def user_conf(self) -> str:
         """The user.conf text of this run."""
@@ -91,7 +98,7 @@ class PlannedRun:
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "run_id": self.run_id,
             "benchmark": self.benchmark,
             "scenario": self.scenario.value,
@@ -105,6 +112,9 @@ class PlannedRun:
             "expected_latency_ns": self.expected_latency_ns,
             "offline_calibrate_s": self.offline_calibrate_s,
         }
+        if self.power:  # a plan without power runs keeps its plan.json as it was
+            data["power"] = True
+        return data
 
     @classmethod
     def from_dict(
@@ -139,6 +149,7 @@ class PlannedRun:
             task_options=dict(task_options or {}),
             expected_latency_ns=None if latency is None else int(latency),
             offline_calibrate_s=None if calibrate is None else float(calibrate),
+            power=bool(data.get("power")),
         )
 
 
@@ -353,6 +364,20 @@ def plan_runs(
         wanted += [(Mode.PERFORMANCE, t) for t in tests]
         for mode, test in wanted:
             subset: int | None = None
+            # the power workflow measures the performance runs, not the compliance audits
+            power = profile.power is not None and mode == Mode.PERFORMANCE and test is None
+            run_short = short
+            if power and short.min_duration_ms < POWER_TEST_MIN_DURATION_MS:
+                # the other scenarios end at the min duration (their query count is sized for
+                # less), so the ranging and the testing run last the same (check.py compares
+                # them); Offline's one query is sized for twice the min duration, so that a
+                # machine up to twice as fast as calibrated still gives a VALID run
+                target_s = short.target_s
+                if scenario == Scenario.OFFLINE:
+                    target_s = max(target_s, 2 * POWER_TEST_MIN_DURATION_MS / 1e3)
+                run_short = dataclasses.replace(
+                    short, min_duration_ms=POWER_TEST_MIN_DURATION_MS, target_s=target_s
+                )
             if (
                 mode == Mode.ACCURACY
                 and profile.execution == Execution.TEST
@@ -361,7 +386,7 @@ def plan_runs(
             ):
                 subset = accuracy_samples
             settings, notes, seconds = _settings_for(
-                profile, rules_round, bench, scenario, mode, cal, subset or n_samples, short
+                profile, rules_round, bench, scenario, mode, cal, subset or n_samples, run_short
             )
             calibrate_s = _offline_calibrate_s(profile, rules_round, bench, scenario, mode, cal)
             if subset is not None:
@@ -388,6 +413,10 @@ def plan_runs(
                 expected_ns = _expected_latency_ns(
                     profile, scenario, cal, rules_round.multistream_samples_per_query
                 )
+            estimate = seconds + START_OVERHEAD_S
+            if power:
+                notes.append(_power_note(estimate))
+                estimate = power_session_s(estimate)
             plan.append(
                 PlannedRun(
                     run_id=run_id_for(scenario, mode, test),
@@ -398,16 +427,31 @@ def plan_runs(
                     mode=mode,
                     compliance_test=test,
                     settings=settings,
-                    estimate_s=seconds + START_OVERHEAD_S,
+                    estimate_s=estimate,
                     notes=tuple(notes),
                     expected_samples=max(1, expected),
                     dataset_count=subset,
                     task_options=dict(model.task_options),
                     expected_latency_ns=expected_ns,
                     offline_calibrate_s=calibrate_s,
+                    power=power,
                 )
             )
     return plan
+
+
+def power_session_s(run_s: float) -> float:
+    """The seconds of a power run whose harness run takes ``run_s`` (start included): the
+    ranging and the testing run, the power server's analyser waits and the session's setup."""
+    return 2 * run_s + POWER_WAITS_PER_SESSION * POWER_ANALYSER_WAIT_S + POWER_SESSION_OVERHEAD_S
+
+
+def _power_note(run_s: float) -> str:
+    return (
+        "power: the official power client runs this twice (ranging, then testing; "
+        f"{run_s:.0f} s each) and the power server waits {POWER_WAITS_PER_SESSION} x "
+        f"{POWER_ANALYSER_WAIT_S:g} s for the analyser: about {power_session_s(run_s):.0f} s"
+    )
 
 
 def total_estimate_s(plan: Sequence[PlannedRun]) -> float:

@@ -95,7 +95,7 @@ POWER_WAITS_PER_SESSION = 4
 #: 0.8 s beyond the waits and the two harness runs; a director over the network takes longer)
 POWER_SESSION_OVERHEAD_S = 2.0
 #: test execution: a power run lasts at least this long, so that the analyser's samples (one a
-#: second) fall inside LoadGen's power window (the figure is their average); its query count
+#: second) fall inside LoadGen's power window (the figure is their average); an Offline query
 #: is sized for twice that
 POWER_TEST_MIN_DURATION_MS = 5000
 

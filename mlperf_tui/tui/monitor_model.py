@@ -22,6 +22,8 @@ __all__ = ["HistogramView", "MonitorState", "RunLimits", "rebin"]
 THROUGHPUT_POINTS = 120
 #: how many harness log lines the monitor keeps
 LOG_LINES = 200
+#: how many power readings the monitor keeps (the analyser reports about one a second)
+POWER_POINTS = 120
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,16 @@ class CurrentRun:
     throughput_history: deque[float] = field(
         default_factory=lambda: deque(maxlen=THROUGHPUT_POINTS)
     )
+    #: power measurement (the runner's ``power`` events, from PTDaemon's log): the latest
+    #: reading, the last few, and the run's sum and count for its average; None: no readings
+    watts: float | None = None
+    watts_history: deque[float] = field(default_factory=lambda: deque(maxlen=POWER_POINTS))
+    watts_sum: float = 0.0
+    watts_count: int = 0
+
+    @property
+    def watts_avg(self) -> float | None:
+        return self.watts_sum / self.watts_count if self.watts_count else None
 
 
 class MonitorState:
@@ -133,6 +145,17 @@ class MonitorState:
                 in_flight = endpoint.get("in_flight")
                 cur.in_flight = in_flight if isinstance(in_flight, int) else None
             cur.throughput_history.append(cur.throughput)
+        elif name == "power":
+            watts = _opt_float(event.get("watts"), strict=False)
+            if watts is None or not math.isfinite(watts) or watts < 0:
+                return  # a reading that is not one (the log is being written) is skipped
+            cur = self.current
+            if run_id != cur.run_id:
+                cur = self.current = CurrentRun(run_id=run_id)
+            cur.watts = watts
+            cur.watts_history.append(watts)
+            cur.watts_sum += watts
+            cur.watts_count += 1
         elif name == "result":
             status = str(event.get("status", "failed"))
             loadgen = event.get("loadgen") or {}
@@ -239,6 +262,14 @@ class MonitorState:
             parts.append(f"{cur.in_flight} in flight")
         return "  ".join(parts)
 
+    def power_line(self) -> str:
+        """The current run's power ("Power: 101.3 W (avg 100.8 W)"), "" without readings."""
+        cur = self.current
+        if cur.watts is None:
+            return ""
+        avg = cur.watts_avg
+        return f"Power: {cur.watts:,.1f} W" + (f" (avg {avg:,.1f} W)" if avg is not None else "")
+
     def histogram_view(self, columns: int) -> HistogramView | None:
         cur = self.current
         hist = cur.histogram
@@ -309,8 +340,16 @@ def rebin(
     )
 
 
-def _opt_float(value: Any) -> float | None:
-    return None if value is None else float(value)
+def _opt_float(value: Any, *, strict: bool = True) -> float | None:
+    """``value`` as a float (None stays None); not ``strict``: None for what is not a number."""
+    if value is None:
+        return None
+    if strict:
+        return float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _result_detail(event: Mapping[str, Any]) -> str:

@@ -215,7 +215,13 @@ def power_result(scenario_dir: Path, scenario: str) -> PowerResult | None:
     run_dir = scenario_dir / "performance" / "run_1"
     if not (scenario_dir / "performance" / "power").is_dir():
         return None
-    return _figure(_read_run(run_dir, "testing"), scenario)
+    return power_figure(run_dir, scenario)
+
+
+def power_figure(testing_dir: Path, scenario: str) -> PowerResult | None:
+    """The power figure of a testing run's folder (its LoadGen detail log and spl.txt): what
+    :func:`power_result` computes for a package, for a run of the results folder."""
+    return _figure(_read_run(testing_dir, "testing"), scenario)
 
 
 # --- the session descriptions -----------------------------------------------------------------

@@ -262,3 +262,78 @@ def _check_count_field(f: _Findings, path: Path, field: SystemField, value: Any)
 def _is_network(data: Mapping[str, Any]) -> bool:
     network = data.get("is_network")
     return network is True or (isinstance(network, str) and network.lower() == "true")
+
+
+def _nameplate_watts(data: Any) -> float:
+    """The design power of a nameplate YAML, as the checker sums it (system_check.py
+    _sum_power_capacity_watts): each component's Min PSUs Needed largest PSUs."""
+    from mlperf_tui.rules import power as pw
+
+    if isinstance(data, dict):
+        keys = {str(k).lower(): k for k in data}
+        psus_key, min_key = pw.NAMEPLATE_PSUS.lower(), pw.NAMEPLATE_MIN_PSUS.lower()
+        if psus_key in keys and min_key in keys:
+            psus = data[keys[psus_key]]
+            needed = data[keys[min_key]]
+            if not isinstance(psus, list) or not isinstance(needed, int):
+                return 0.0
+            watts = sorted(
+                (
+                    float(p.get(pw.NAMEPLATE_CAPACITY, 0) or 0)
+                    for p in psus
+                    if isinstance(p, dict)
+                    and isinstance(p.get(pw.NAMEPLATE_CAPACITY, 0), int | float)
+                ),
+                reverse=True,
+            )
+            return sum(watts[:needed])
+        return sum(_nameplate_watts(v) for v in data.values() if isinstance(v, dict | list))
+    if isinstance(data, list):
+        return sum(_nameplate_watts(item) for item in data)
+    return 0.0
+
+
+def _check_nameplate(f: _Findings, submitter_dir: Path, system: str, version: str) -> None:
+    """A system with a power result has its nameplate-power YAML (v6.1: systems/<system>
+    _power.yaml), readable, with a design power above 0 (system_check.py)."""
+    import yaml
+
+    from mlperf_tui.rules import power as pw
+
+    template = pw.NAMEPLATE_POWER_PATHS.get(version)
+    if template is None:
+        return
+    path = submitter_dir / template.format(system=system)
+    fix = (
+        f"answer system.{pw.POWER_SUPPLY_FIELD} in the profile (e.g. '2x 1600W', or "
+        "'2x 1600W (1+1)' when one is redundant) and rebuild the package, which writes it"
+    )
+    if not path.is_file():
+        f.error(
+            "system.nameplate-power",
+            path,
+            f"{system} has a power result but no nameplate-power YAML (stricter than the "
+            "official checker, which only warns and leaves the design power out of the "
+            "results)",
+            fix,
+        )
+        return
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        f.error(
+            "system.nameplate-power",
+            path,
+            f"the nameplate-power YAML cannot be read ({type(exc).__name__}): the official "
+            "checker fails the system",
+            fix,
+        )
+        return
+    if _nameplate_watts(data) <= 0:
+        f.error(
+            "system.nameplate-power",
+            path,
+            f"the nameplate-power YAML gives no design power (no component with "
+            f"{pw.NAMEPLATE_PSUS!r}, {pw.NAMEPLATE_MIN_PSUS!r} and {pw.NAMEPLATE_CAPACITY!r})",
+            fix,
+        )

@@ -39,7 +39,7 @@ from mlperf_tui.validate.hygiene import _extra_files
 from mlperf_tui.validate.logs import _check_performance_log
 from mlperf_tui.validate.measurements import _check_measurements
 from mlperf_tui.validate.power import _check_power_session
-from mlperf_tui.validate.systems import _is_network, _read_system
+from mlperf_tui.validate.systems import _check_nameplate, _is_network, _read_system
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*\Z")  # \Z: "$" allows a last newline
 
@@ -146,6 +146,8 @@ def _check_submitter(f: _Findings, base: Path, division: str, round_rules: Round
                 is_network=_is_network(data),
                 round_rules=round_rules,
             )
+        if any((d / "performance" / "power").is_dir() for d in system_dir.glob("*/*")):
+            _check_nameplate(f, base, system, round_rules.version)
     if systems_dir.is_dir():
         for extra in sorted(systems_dir.glob("*.json")):
             if extra.stem not in used:

@@ -9,8 +9,9 @@ wrote it.
 The steps follow the order decisions are made (:mod:`.steps`): the round and the category,
 then the benchmark list they allow, grouped by what produces the results (:mod:`.catalog`),
 the division, the machine (:mod:`.hardware`), the scenarios, the assets (or the serving engine,
-or the logs to import), the settings and the review with its pre-flight check. The answers and
-the profile convert both ways (:mod:`.answers`); :mod:`.checks` checks them as the user goes.
+or the logs to import), the settings, power measurement (:mod:`.power_step`, off by default)
+and the review with its pre-flight check. The answers and the profile convert both ways
+(:mod:`.answers`); :mod:`.checks` checks them as the user goes.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from mlperf_tui.wizard.answers import (
 )
 from mlperf_tui.wizard.catalog import benchmark_choices, harnesses_for
 from mlperf_tui.wizard.checks import (
-    AssetCheck,
     calibrate_targets,
     check_assets,
     check_step,
@@ -44,6 +44,7 @@ from mlperf_tui.wizard.checks import (
 from mlperf_tui.wizard.hardware import fields_to_ask
 from mlperf_tui.wizard.model import (
     Answers,
+    AssetCheck,
     Choice,
     Info,
     Kind,
@@ -51,6 +52,7 @@ from mlperf_tui.wizard.model import (
     Step,
     WizardContext,
 )
+from mlperf_tui.wizard.power_step import check_power, power_measured, previous_analyser
 from mlperf_tui.wizard.steps import STEP_IDS, STEPS, step
 from mlperf_tui.wizard.text import accuracy_gate, format_seconds, implications
 
@@ -74,6 +76,7 @@ __all__ = [
     "build_profile",
     "calibrate_targets",
     "check_assets",
+    "check_power",
     "check_step",
     "coerce",
     "default_answers",
@@ -84,6 +87,8 @@ __all__ = [
     "next_step",
     "normalise",
     "open_profile",
+    "power_measured",
+    "previous_analyser",
     "previous_step",
     "profile_data",
     "profile_text",

@@ -23,6 +23,7 @@ from mlperf_tui.profile import (
 )
 from mlperf_tui.rules.model import Scenario
 from mlperf_tui.wizard.model import Answers
+from mlperf_tui.wizard.power_step import power_answers, power_data
 
 #: scenarios sized by a latency target (ms); the others by queries per second
 LATENCY_SCENARIOS: tuple[Scenario, ...] = (Scenario.SINGLE_STREAM, Scenario.MULTI_STREAM)
@@ -86,6 +87,7 @@ def answers_from_profile(profile: Profile) -> Answers:
         "system_name": data.get("system_name", ""),
         "output": data.get("output", ""),
         **ENDPOINT_DEFAULTS,
+        **power_answers(data.get("power")),
     }
     endpoint = data.get("endpoint")
     if endpoint:
@@ -238,6 +240,10 @@ def profile_data(answers: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("submitter", "system_name", "output"):
         if not _blank(a.get(key)):
             data[key] = str(a[key]).strip()
+    # the power step is not asked of an import (its folder brings its own power logs)
+    power = power_data(a) if harness != "import" else None
+    if power is not None:
+        data["power"] = power
     return data
 
 

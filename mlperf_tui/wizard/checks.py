@@ -5,7 +5,6 @@ of the steps that apply."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,8 @@ from mlperf_tui.profile import Profile
 from mlperf_tui.rules.model import Category, Scenario
 from mlperf_tui.wizard import catalog
 from mlperf_tui.wizard.answers import TARGET_PREFIX, _blank, build_profile
-from mlperf_tui.wizard.model import Answers, Info, Kind, Question, WizardContext
+from mlperf_tui.wizard.model import Answers, AssetCheck, Info, Kind, Question, WizardContext
+from mlperf_tui.wizard.power_step import power_problems
 from mlperf_tui.wizard.steps import STEP_IDS, STEPS, bench_of, step
 
 
@@ -35,21 +35,33 @@ def runner_estimate(cores: int | None) -> Callable[[Profile], list[tuple[str, fl
     return estimate
 
 
+#: how long the review step's pre-flight waits for the director (the UI waits with it)
+REVIEW_PROBE_TIMEOUT_S = 1.0
+
+
 def runner_preflight(
     cores: int | None, profiles_dir: Path | None = None
 ) -> Callable[[Profile], tuple[list[Info], bool]]:
     """The pre-flight check (:func:`mlperf_tui.run.preflight`) as the review step's blocks:
     what the runs need (disk per filesystem, memory, time) against what the machine has, and
-    whether anything is short. The plan's estimates are the rule of thumb for ``cores``."""
+    whether anything is short. The plan's estimates are the rule of thumb for ``cores``.
+
+    With power, the director is asked with a short timeout (:data:`REVIEW_PROBE_TIMEOUT_S`):
+    the review is drawn while the user waits, and the run's own pre-flight asks again."""
 
     def check(profile: Profile) -> tuple[list[Info], bool]:
         from mlperf_tui import run as runner
+        from mlperf_tui.power.director import DirectorInfo, probe
+
+        def quick_probe(address: str, port: int, timeout_s: float) -> DirectorInfo:
+            return probe(address, port, min(timeout_s, REVIEW_PROBE_TIMEOUT_S))
 
         pf = runner.preflight(
             profile,
             profile_path=(profiles_dir or Path.cwd()) / "wizard.yaml",
             calibration=runner.rule_of_thumb(profile, cores=cores),
             cores=cores,
+            power_probe=quick_probe,
         )
         needs = tuple(
             (i.what, i.needed_text(), i.available_text(), i.status)
@@ -84,14 +96,6 @@ def runner_preflight(
 
 
 # -- checking the assets on the spot -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AssetCheck:
-    what: str  # "model" or "data set"
-    ok: bool
-    message: str
-    fix: str = ""
 
 
 def _check_url(what: str, url: str, sha: str) -> AssetCheck:
@@ -336,7 +340,11 @@ def check_step(step_id: str, answers: Answers, ctx: WizardContext) -> list[str]:
         if answers.get("harness") not in catalog.harnesses_for(bench):
             return [f"{bench.name} cannot be run with harness {answers.get('harness')}"]
         return []
-    if step_id in ("scenarios", "assets", "engine", "import", "settings", "review"):
+    if step_id == "power":
+        problems = power_problems(answers)
+        if problems:
+            return problems
+    if step_id in ("scenarios", "assets", "engine", "import", "settings", "power", "review"):
         try:
             build_profile(_provisional(step_id, answers))
         except MlperfTuiError as exc:
@@ -348,6 +356,11 @@ def check_step(step_id: str, answers: Answers, ctx: WizardContext) -> list[str]:
 _LATER: Mapping[str, Mapping[str, str]] = {
     "engine": {"endpoint_url": "http://127.0.0.1:8000/v1", "endpoint_model": "to-be-answered"},
     "import": {"import_from": "to-be-answered"},
+    "power": {
+        "power_director": "to-be-answered",
+        "power_checkout": "to-be-answered",
+        "power_ntp": "to-be-answered",
+    },
 }
 
 

@@ -91,6 +91,16 @@ class Info:
 
 
 @dataclass(frozen=True)
+class AssetCheck:
+    """One on-the-spot check of an answer: a model or data set opened, a director asked."""
+
+    what: str  # "model", "data set", "checkout", "director", "clocks"
+    ok: bool
+    message: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
 class Step:
     id: str
     title: str

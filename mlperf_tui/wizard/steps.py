@@ -1,5 +1,6 @@
 """The wizard's steps, in the order decisions are made: the round and category, the benchmark
-(and what runs it), the division, the machine, the scenarios, what runs them, the review.
+(and what runs it), the division, the machine, the scenarios, what runs them, power
+measurement (optional), the review.
 
 Every question carries its help (what it means, the rule it comes from, what each choice does)
 for the front ends' help key.
@@ -16,6 +17,7 @@ from mlperf_tui.rules.model import Benchmark, Category, Division, Mode, Scenario
 from mlperf_tui.wizard import catalog
 from mlperf_tui.wizard.hardware import hardware_info, hardware_questions
 from mlperf_tui.wizard.model import Choice, Info, Kind, Question, Step, WizardContext
+from mlperf_tui.wizard.power_step import power_info, power_questions
 from mlperf_tui.wizard.run_steps import (
     asset_questions,
     engine_questions,
@@ -353,6 +355,15 @@ STEPS: tuple[Step, ...] = (
         "How long the runs are and what performance you expect. Test execution makes short "
         "runs to try things; valid execution uses the rules' full settings.",
         settings_questions,
+    ),
+    Step(
+        "power",
+        "Power",
+        "Optionally measure the system's power with an analyser during each performance run. "
+        "Most submissions have no power result: keep it off unless a supported meter is set up.",
+        power_questions,
+        power_info,
+        when=harness_is("builtin", "endpoint"),
     ),
     Step(
         "review",

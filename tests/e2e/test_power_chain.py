@@ -14,16 +14,10 @@ the fault tests set ``MLPP_DEBUG`` (0.5 s waits), which check.py would report.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,15 +29,20 @@ import pytest
 from mlperf_tui.power import PowerError
 from mlperf_tui.power.client import ClientOutputs, run_client
 from mlperf_tui.power.director import analyser_identity, probe
+from tests.fixtures.power.chain import (
+    PowerServer,
+    chain_env,
+    check_py,
+    fake_ntp_or_skip,
+    free_port,
+    start_server,
+)
 from tests.fixtures.power.fake_ntp import FakeNtp
 from tests.fixtures.power.fake_ptd import FAKE_ANALYSER, FAKE_PTD_VERSION
 from tests.fixtures.reference_copy import power_dev_root
 from tests.harness.harness_util import write_run
 
 pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parents[2]
-FAKE_PTD = REPO / "tests" / "fixtures" / "power" / "fake_ptd.py"
 
 #: an Offline run of a few seconds on the tiny model (LoadGen issues min_query_count samples),
 #: so that the 1 s power samples fall inside LoadGen's power_begin..power_end
@@ -55,95 +54,11 @@ POWER_USER_CONF = """\
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def chain_env(**extra: str) -> dict[str, str]:
-    """The environment of the server, the client and the workload: the harness importable,
-    and no __pycache__ written into the reference copy."""
-    return {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1", **extra}
-
-
 @pytest.fixture(scope="module")
 def fake_ntp() -> Iterator[FakeNtp]:
-    ntp = FakeNtp()
-    try:
-        ntp.start()
-    except OSError as e:
-        pytest.skip(
-            f"the fake NTP server cannot bind UDP 127.0.0.1:123 ({e.strerror}): the power "
-            "client and server always ask port 123; run the power tests as root"
-        )
+    ntp = fake_ntp_or_skip()
     yield ntp
     ntp.stop()
-
-
-@dataclass
-class PowerServer:
-    """The official power server, started from the reference copy with the fake PTDaemon."""
-
-    proc: subprocess.Popen[bytes]
-    port: int
-    log: Path
-
-    def text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def stop(self) -> None:
-        """SIGINT (its graceful stop) to its group, the fake PTDaemon included; then kill."""
-        for sig, wait_s in ((signal.SIGINT, 10.0), (signal.SIGKILL, 5.0)):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, sig)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=wait_s)
-                break
-        with contextlib.suppress(ProcessLookupError):  # whatever it left in its group
-            os.killpg(self.proc.pid, signal.SIGKILL)
-
-
-def start_server(folder: Path, **env: str) -> PowerServer:
-    folder.mkdir(parents=True, exist_ok=True)
-    wrapper = folder / "ptd"
-    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_PTD}" "$@"\n')
-    wrapper.chmod(0o755)
-    port, ptd_port = free_port(), free_port()
-    # power-dev reads deviceType & co from [analyzer1] (its template still shows them in [ptd])
-    config = folder / "server.conf"
-    config.write_text(
-        "[server]\n"
-        "ntpServer: 127.0.0.1\n"
-        f"listen: 127.0.0.1 {port}\n"
-        "\n[ptd]\n"
-        f"ptd: {wrapper}\n"
-        "\n[analyzer1]\n"
-        f"networkPort: {ptd_port}\n"
-        "deviceType: 49\n"
-        "interfaceFlag:\n"
-        "devicePort: COM1\n"
-    )
-    log = folder / "server.out"
-    script = power_dev_root() / "ptd_client_server" / "server.py"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(script), "-c", str(config)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=folder,
-            env=chain_env(**env),
-            start_new_session=True,
-        )
-    server = PowerServer(proc, port, log)
-    deadline = time.monotonic() + 60
-    while "Ready to accept connections" not in server.text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            server.stop()
-            raise AssertionError(f"the power server did not start:\n{server.text()[-4000:]}")
-        time.sleep(0.1)
-    return server
 
 
 @pytest.fixture
@@ -268,28 +183,6 @@ def test_the_server_names_the_fake_analyser(session: Session) -> None:
     assert identity.ptd_version == FAKE_PTD_VERSION.split("-")[0]
     assert FAKE_ANALYSER in (session.outputs.power / "server.log").read_text()
     assert "FAKE PTDaemon for tests" in session.server_log
-
-
-def check_py(session_dir: Path) -> tuple[dict[str, str], list[str], int]:
-    """power-dev's compliance/check.py on a session: failed checks (name -> message), the
-    names of the checks that passed with a warning, and its exit status."""
-    proc = subprocess.run(
-        [sys.executable, str(power_dev_root() / "compliance" / "check.py"), str(session_dir)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=chain_env(),
-    )
-    lines = proc.stderr.splitlines()
-    failed: dict[str, str] = {}
-    warned: list[str] = []
-    for i, line in enumerate(lines):
-        if line.startswith("ERROR:main:[ ] "):
-            message = lines[i + 1].removeprefix("ERROR:main:").strip() if i + 1 < len(lines) else ""
-            failed[line.removeprefix("ERROR:main:[ ] ")] = message
-        elif line.startswith("WARNING:main:[x] "):
-            warned.append(line.removeprefix("WARNING:main:[x] "))
-    return failed, warned, proc.returncode
 
 
 def test_check_py_finds_only_the_fake_analyser(session: Session) -> None:

@@ -336,6 +336,7 @@ def _assert_run_completed_without_the_cache(replay: Replay, why: str, *, filled:
     assert list(replay.kept.rglob("*.tmp")) == []
 
 
+@pytest.mark.slow  # 7 s: a whole run
 def test_a_disk_that_fills_at_the_preprocessed_cache_does_not_fail_the_run(
     tmp_path: Path,
 ) -> None:

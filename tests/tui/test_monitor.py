@@ -243,3 +243,60 @@ def test_an_llm_run_shows_its_token_latencies() -> None:
     other = MonitorState([("Offline-performance", "Offline performance")], {})
     other.feed("Offline-performance", {**_ENDPOINT_PROGRESS, "endpoint": None})
     assert other.token_line() == ""
+
+
+# -- power: the runner's ``power`` events (PTDaemon's watts) ----------------------------------
+
+
+def _power(watts: object, t: float = 1.0) -> dict[str, object]:
+    return {"v": 1, "event": "power", "watts": watts, "t": t}
+
+
+def test_power_events_give_the_latest_watts_and_the_run_average() -> None:
+    state = MonitorState([("Offline-performance", "Offline")], {})
+    state.feed(
+        "Offline-performance", {"event": "start", "scenario": "Offline", "mode": "performance"}
+    )
+    assert state.power_line() == ""  # a run without power events shows none
+    for i, watts in enumerate((100.3, 100.8, 101.3)):
+        state.feed("Offline-performance", _power(watts, t=float(i)))
+    assert state.power_line() == "Power: 101.3 W (avg 100.8 W)"
+    assert list(state.current.watts_history) == [100.3, 100.8, 101.3]
+    # what is not a reading (a half-written line, a negative or infinite value) is skipped
+    for bad in (None, "n/a", -1.0, float("inf"), float("nan")):
+        state.feed("Offline-performance", _power(bad))
+    assert state.power_line() == "Power: 101.3 W (avg 100.8 W)"
+    # the history is short; the average is the whole run's
+    for _ in range(500):
+        state.feed("Offline-performance", _power(100.8))
+    assert len(state.current.watts_history) < 500
+    assert state.current.watts_count == 503
+    # the next run (the testing run after the ranging run, or the next scenario) starts over
+    state.feed(
+        "Offline-performance", {"event": "start", "scenario": "Offline", "mode": "performance"}
+    )
+    assert state.power_line() == ""
+
+
+async def test_the_monitor_shows_the_watts_beside_the_throughput(tmp_path: Path) -> None:
+    source = ReplaySource(EVENTS, plan=PLAN, limits=valid_limits(), hold=True)
+    source.records = []  # nothing replayed: the events are fed below
+    app = MlperfTuiApp("run", profile=tmp_path / "p.yaml", run_source=lambda _p: source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MonitorScreen)
+        progress = last("Offline-performance", "progress")
+        screen.state.feed(
+            "Offline-performance", {k: v for k, v in progress.items() if k != "run_id"}
+        )
+        screen.redraw()
+        counts = str(screen.query_one("#monitor-counts", Static).render())
+        assert "samples/s" in counts and "Power:" not in counts
+        for watts in (100.3, 100.8, 101.3):
+            screen.state.feed("Offline-performance", _power(watts))
+        screen.redraw()
+        await pilot.pause()
+        lines = str(screen.query_one("#monitor-counts", Static).render()).splitlines()
+        assert lines[0].endswith("samples/s")
+        assert lines[1] == "Power: 101.3 W (avg 100.8 W)"
+        screen.cancel_event.set()  # let the held replay end

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
+from textual.widgets import Button
 from tui_replay import EVENTS, PLAN, valid_limits
 
 from mlperf_tui import wizard
@@ -93,6 +94,33 @@ class TestWizardSnapshots:
 
         assert snap_compare(wizard_app(), terminal_size=WIDE, run_before=closed)
 
+    def test_power_step_measuring(
+        self, snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Power chosen, its fields filled, Check director run: nothing listens on port 1 and
+        the checkout is missing (each with its fix)."""
+        monkeypatch.chdir(tmp_path)
+
+        async def measure(pilot: Pilot[None]) -> None:
+            app = pilot.app
+            assert isinstance(app, MlperfTuiApp)
+            app.answers.update(
+                {
+                    "power": "measure",
+                    "power_director": "127.0.0.1",
+                    "power_port": 1,
+                    "power_checkout": "/nonexistent/power-dev",
+                    "power_ntp": "pool.ntp.org",
+                }
+            )
+            app.show_step("power")
+            await settle(pilot)
+            app.screen.query_one("#check-director", Button).press()
+            await pilot.pause()
+            await settle(pilot)
+
+        assert snap_compare(wizard_app(), terminal_size=WIDE, run_before=measure)
+
     def test_path_picker(
         self, snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -141,6 +169,24 @@ class TestMonitorSnapshots:
 
     def test_monitor_100x30(self, snap_compare: Any) -> None:
         assert snap_compare(self._app(), terminal_size=WIDE, run_before=self.fed)
+
+    def test_monitor_with_power_80x24(self, snap_compare: Any) -> None:
+        """A power run: the analyser's watts under the throughput."""
+
+        async def powered(pilot: Pilot[None]) -> None:
+            screen = pilot.app.screen
+            assert isinstance(screen, MonitorScreen)
+            for record in ReplaySource(EVENTS).records:
+                event = {k: v for k, v in record.items() if k != "run_id"}
+                screen.state.feed(record["run_id"], event)
+            for t, watts in enumerate((100.3, 100.8, 101.3)):
+                screen.state.feed(
+                    "Offline-performance", {"event": "power", "watts": watts, "t": float(t)}
+                )
+            screen.redraw()
+            await pilot.pause()
+
+        assert snap_compare(self._app(), terminal_size=MONITOR, run_before=powered)
 
     def test_cancel_asks_first(self, snap_compare: Any) -> None:
         async def cancel(pilot: Pilot[None]) -> None:

@@ -69,6 +69,7 @@ async def test_built_in_find_bert_by_typing_and_save(profiles_dir: Path, tmp_pat
         await _next(pilot, app, "scenarios")
         await _next(pilot, app, "assets")
         await _next(pilot, app, "settings")
+        await _next(pilot, app, "power")  # no power measurement: the default
         await _next(pilot, app, "review")
         await _save(pilot, app, tmp_path / "bert.yaml")
     profile = load_profile(tmp_path / "bert.yaml")
@@ -96,6 +97,7 @@ async def test_engine_path_to_an_endpoint_profile(profiles_dir: Path, tmp_path: 
             await pilot.pause()
         await _next(pilot, app, "assets")  # the served model's folder and the prompts
         await _next(pilot, app, "settings")
+        await _next(pilot, app, "power")  # no power measurement: the default
         await _next(pilot, app, "review")
         await _save(pilot, app, tmp_path / "llm.yaml")
     profile = load_profile(tmp_path / "llm.yaml")

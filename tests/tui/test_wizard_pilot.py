@@ -72,7 +72,7 @@ async def test_both_front_ends_write_the_same_bytes_for_the_same_answers(
         await pilot.press("escape")  # back, and forward again: the answers stay
         await pilot.pause()
         assert isinstance(app.screen, StepScreen) and app.screen.step.id == "hardware"
-        for _ in range(4):
+        for _ in range(5):  # scenarios, assets, settings, power, review
             await pilot.press("ctrl+n")
             await pilot.pause()
         assert isinstance(app.screen, StepScreen) and app.screen.step.id == "review"

@@ -52,6 +52,7 @@ def test_every_step_explains_itself_in_a_sentence_or_two() -> None:
         "assets",
         "import",
         "settings",
+        "power",
         "review",
     ]
     for step in wizard.STEPS:

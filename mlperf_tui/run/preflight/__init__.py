@@ -14,7 +14,10 @@ calibration is given), and it writes nothing. Three kinds of item:
   store, the model in ONNX Runtime, the interpreter) against the memory available now;
 - ``time``: each planned run's estimate and the total, and the one-off work (generating a
   stand-in data set, preprocessing samples) where the benchmark's registry entry has a rule
-  of thumb.
+  of thumb;
+- ``power`` (a profile with a ``power:`` block): the power-dev checkout, the director's power
+  server and the clocks (:mod:`mlperf_tui.run.preflight.power`); the only items that reach
+  another machine.
 
 An item is ``ok``, a ``shortage`` (with a fix naming concrete options), ``unknown`` (a size
 that cannot be learnt, such as a download whose server does not say it: never a failure, and
@@ -54,6 +57,7 @@ from mlperf_tui.run.preflight.model import (
     available_memory,
     format_duration,
 )
+from mlperf_tui.run.preflight.power import Probe, power_items
 from mlperf_tui.run.preflight.sizes import (
     _dataset_asset,
     _dataset_size,
@@ -99,6 +103,7 @@ def preflight(
     short: TestSettings = TEST_SETTINGS,
     head: Callable[[str], tuple[int | None, str]] | None = None,
     cores: int | None = None,
+    power_probe: Probe | None = None,
 ) -> Preflight:
     """What the profile's runs will need against what this machine has (writes nothing).
 
@@ -106,7 +111,9 @@ def preflight(
     defaults: $MLPERF_TUI_CACHE or the user cache; the profile's ``output`` or ./results; the
     results folder's ``package``). ``head(url) -> (bytes or None, why)`` learns a download's
     size (an HTTP HEAD by default); ``cores`` sizes the one-off work's estimates (None: this
-    machine's physical cores).
+    machine's physical cores). With a ``power:`` block, the power items
+    (:mod:`~mlperf_tui.run.preflight.power`) probe the director (``power_probe``: the
+    probe, :func:`mlperf_tui.power.director.probe` by default).
     """
     from mlperf_tui.assets import CACHE_ENV, cache_root
     from mlperf_tui.run.execute import results_root_for
@@ -159,6 +166,7 @@ def preflight(
     provider = _provider_item(profile)
     if provider is not None:
         items.append(provider)
+    items += power_items(profile, profile_path, power_probe)
     items.append(
         _memory_item(
             entry, bench.performance_sample_count, size, model_asset.size, available_memory(), fixes

@@ -114,14 +114,14 @@ class PreflightItem:
         return "s" if self.kind == "time" else "bytes"
 
     def needed_text(self) -> str:
-        if self.kind == "provider":
+        if self.kind in ("provider", "power"):
             return "-"
         if self.kind == "time":
             return "unknown" if self.needed is None else format_duration(self.needed)
         return _bytes(self.needed)
 
     def available_text(self) -> str:
-        if self.kind in ("time", "provider"):
+        if self.kind in ("time", "provider", "power"):
             return "-"
         return _bytes(self.available)
 

@@ -1,4 +1,5 @@
-"""The run monitor: plan, progress, throughput, latency histogram, forecast, log tail."""
+"""The run monitor: plan, progress, throughput (and watts, with power), latency histogram,
+forecast, log tail."""
 
 from __future__ import annotations
 
@@ -150,10 +151,13 @@ class MonitorScreen(Screen[Any]):
             if val is not None
         )
         # one figure group per line: at 80 columns a long line wraps, and nothing is cut off
+        power = state.power_line()
         counts = (
             f"issued {cur.issued:,}  completed {cur.completed:,}  "
             f"{cur.throughput:,.1f} samples/s\n"
-            f"elapsed {format_duration(cur.elapsed_s)}  "
+            # beside the throughput: what the analyser measured while it ran
+            + (f"{power}\n" if power else "")
+            + f"elapsed {format_duration(cur.elapsed_s)}  "
             f"remaining {format_duration(state.remaining_s())}" + (f"\n{pct}" if pct else "")
         )
         tokens = state.token_line()

@@ -82,6 +82,8 @@ class StepScreen(Screen[None]):
                 field = QuestionField(question, self.answers.get(question.key))
                 field.display = question.applies(self.answers)
                 yield field
+            if self.step.id == "power":
+                yield Static("", id="power-checks")
             with Vertical(id="infos-after", classes="infos"):
                 for info in infos:
                     if info.after_questions:
@@ -93,6 +95,10 @@ class StepScreen(Screen[None]):
                 yield Button("Check now", id="check-assets")
             if self.step.id == "settings":
                 yield Button("Calibrate (ctrl+t)", id="calibrate")
+            if self.step.id == "power":
+                check = Button("Check director", id="check-director")
+                check.display = wizard.power_measured(self.answers)
+                yield check
             label = "Save (ctrl+n)" if self.step.id == "review" else "Next (ctrl+n)"
             yield Button(label, id="next", variant="primary")
         yield Footer()
@@ -147,6 +153,11 @@ class StepScreen(Screen[None]):
             field.display = field.question.applies(self.answers)
         if self.step.info_follows_answers:
             await self._refresh_infos()
+        if self.step.id == "power":
+            measured = wizard.power_measured(self.answers)
+            self.query_one("#check-director", Button).display = measured
+            if not measured:
+                self.query_one("#power-checks", Static).update("")
         if self.step.id == "assets":
             # check again once typing pauses (opening a model file is not free)
             if self._check_timer is not None:
@@ -191,7 +202,7 @@ class StepScreen(Screen[None]):
 
     def on_browse_requested(self, message: BrowseRequested) -> None:
         current = str(self.answers.get(message.key) or "")
-        folders = message.key == "dataset_path"
+        folders = message.key in ("dataset_path", "power_checkout")
 
         def picked(path: Path | None) -> None:
             if path is not None:
@@ -261,18 +272,40 @@ class StepScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="asset-check")
     def check_assets_now(self) -> None:
         checks = wizard.check_assets(self.answers, self.ctx.profiles_dir)
-        text = "\n".join(
-            ("✓ " if c.ok else "✗ ")
-            + f"{c.what}: {c.message}"
-            + (f" (fix: {c.fix})" if c.fix else "")
-            for c in checks
-        )
-        self.app.call_from_thread(self._show_checks, text)
+        self.app.call_from_thread(self._show_checks, _check_lines(checks))
 
     def _show_checks(self, text: str) -> None:
         # the worker may finish while the screen is being left (its widgets already gone)
         for checks in self.query("#asset-checks").results(Static):
             checks.update(text)
+
+    # --- power: check the director ----------------------------------------------------------
+
+    @on(Button.Pressed, "#check-director")
+    def action_check_director(self) -> None:
+        if self.step.id != "power" or not wizard.power_measured(self.answers):
+            return
+        where = f"{self.answers.get('power_director') or '?'}:{self.answers.get('power_port')}"
+        self.query_one("#power-checks", Static).update(
+            f"Asking the power server at {where} (a few seconds at most)..."
+        )
+        self.query_one("#check-director", Button).disabled = True
+        # the worker gets its own copy: the answers may change while it waits on the network
+        self.check_director(dict(self.answers))
+
+    @work(thread=True, exclusive=True, group="director-check")
+    def check_director(self, answers: dict[str, Any]) -> None:
+        checks = wizard.check_power(answers, self.ctx.profiles_dir)
+        self.app.call_from_thread(self._director_checked, _check_lines(checks))
+
+    def _director_checked(self, text: str) -> None:
+        # the worker may finish while the screen is being left (its widgets already gone)
+        for checks in self.query("#power-checks").results(Static):
+            checks.update(text)
+            # in sight once the new lines are laid out (the body scrolls at 80x24)
+            self.call_after_refresh(checks.scroll_visible, animate=False)
+        for button in self.query("#check-director").results(Button):
+            button.disabled = False
 
     # --- settings: calibration ---------------------------------------------------------------
 
@@ -363,6 +396,14 @@ class StepScreen(Screen[None]):
         self.app.push_screen(
             ConfirmScreen(f"Saved {path}.\nRun it now?", "Run", "Not now"), run_now
         )
+
+
+def _check_lines(checks: list[wizard.AssetCheck]) -> str:
+    """On-the-spot checks as lines: ✓ or ✗, what, the message and the fix."""
+    return "\n".join(
+        ("✓ " if c.ok else "✗ ") + f"{c.what}: {c.message}" + (f" (fix: {c.fix})" if c.fix else "")
+        for c in checks
+    )
 
 
 class PathPicker(ModalScreen[Path | None]):
