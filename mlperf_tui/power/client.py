@@ -239,8 +239,7 @@ def run_client(
         python=python,
     )
     tail: deque[str] = deque(maxlen=TAIL_LINES)
-    session: str | None = None
-    succeeded = False
+    session = _Session()
     try:
         proc = subprocess.Popen(
             argv,
@@ -267,11 +266,7 @@ def run_client(
         for raw in proc.stdout:
             line = raw.rstrip("\n")
             tail.append(line)
-            found = _SESSION.search(line)
-            if found:
-                session = found.group(1)
-            if SUCCESS_LINE in line:
-                succeeded = True
+            session.read(line)
             if on_line is not None:
                 on_line(line)
         rc = proc.wait()
@@ -294,10 +289,40 @@ def run_client(
             exit_code=ExitCode.RUN_FAILED,
             log_tail=tail,
         )
-    session_dir = Path(output).absolute() / session if session else None
-    if rc != 0 or not succeeded or session_dir is None or not session_dir.is_dir():
-        raise _failure(rc, tail)
-    return ClientOutputs(session or "", session_dir)
+    return session.outputs(rc, tail, output)
+
+
+def session_outputs(rc: int, lines: Iterable[str], output: Path) -> ClientOutputs:
+    """The session folders of a client run whose exit status was ``rc`` and whose merged
+    output was ``lines`` (a replay script's record of it), as :func:`run_client` judges its
+    own run; PowerError with the cause when the run failed."""
+    session = _Session()
+    tail: deque[str] = deque(maxlen=TAIL_LINES)
+    for line in lines:
+        tail.append(line)
+        session.read(line)
+    return session.outputs(rc, tail, output)
+
+
+class _Session:
+    """What the client's output says of its session: its id, and whether it ended well."""
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self.succeeded = False
+
+    def read(self, line: str) -> None:
+        found = _SESSION.search(line)
+        if found:
+            self.name = found.group(1)
+        if SUCCESS_LINE in line:
+            self.succeeded = True
+
+    def outputs(self, rc: int, tail: Iterable[str], output: Path) -> ClientOutputs:
+        session_dir = Path(output).absolute() / self.name if self.name else None
+        if rc != 0 or not self.succeeded or session_dir is None or not session_dir.is_dir():
+            raise _failure(rc, tail)
+        return ClientOutputs(self.name or "", session_dir)
 
 
 class _Deadline:

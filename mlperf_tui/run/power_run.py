@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import shlex
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -52,7 +53,7 @@ from mlperf_tui.errors import ExitCode
 from mlperf_tui.results import EVENTS, HARNESS_STDERR
 from mlperf_tui.rules.checker import PERFORMANCE_FILES, POWER_FILES, POWER_RUN_FILES
 from mlperf_tui.run.child import ChildOutcome, harness_command
-from mlperf_tui.run.events import OnEvent, RunnerEvent
+from mlperf_tui.run.events import OnEvent, RunnerEvent, ignore
 
 if TYPE_CHECKING:
     from mlperf_tui.power.client import ClientOutputs
@@ -73,12 +74,14 @@ _MODE_LINE = "Running workload in "
 CLIENT_FAILED = 1
 
 
-def workload_command(run_dir: Path, python_path: tuple[Path, ...] = ()) -> str:
+def workload_command(
+    run_dir: Path, python_path: tuple[Path, ...] = (), *, python: str = sys.executable
+) -> str:
     """The shell command the client runs twice: the harness child of ``run_dir`` exactly as
     the runner starts it, with its standard error appended to harness.stderr.log. The
     process the harness watches (it cancels itself when its parent dies) is the client, the
     shell's parent: ``$PPID``, not the runner."""
-    command = harness_command(run_dir, python_path)
+    command = harness_command(run_dir, python_path, python=python)
     return (
         f"cd {shlex.quote(str(command.cwd))} && {PARENT_PID_ENV}=$PPID exec "
         f"{shlex.join(command.argv)} 2>>{shlex.quote(str(run_dir / HARNESS_STDERR))}"
@@ -233,7 +236,7 @@ def run_power_child(
                 workload=workload_command(run_dir, python_path),
                 loadgen_logs=run_dir / LOADGEN_DIR,
                 output=run_dir / SESSION_DIR,
-                label=_label(run.run_id),
+                label=session_label(run.run_id),
                 on_line=lines,
                 env=command.environ(),
                 cwd=run_dir,
@@ -260,6 +263,45 @@ def run_power_child(
     return code, lines.outcome
 
 
-def _label(run_id: str) -> str:
+#: a replay script's record of a power run: the client's whole output (the runner splits it
+#: as it comes; :func:`record_session` splits it afterwards)
+CLIENT_OUTPUT = "power-client.out"
+
+
+def record_session(
+    run: PlannedRun, run_dir: Path, code: int, index: int = 1, total: int = 1
+) -> tuple[int, ChildOutcome]:
+    """A power run a replay script ran (``run_power`` in replay.sh): its client output split
+    as :func:`run_power_child` splits it as it comes (harness events to events.jsonl, the rest
+    to power-client.log), the session's files kept as the runner keeps them; (exit code, what
+    its events said): a failed session is a failed run with the client's reason."""
+    from mlperf_tui.power import PowerError
+    from mlperf_tui.power.client import session_outputs
+
+    text = (run_dir / CLIENT_OUTPUT).read_text(encoding="utf-8", errors="replace")
+    with (
+        (run_dir / EVENTS).open("w", encoding="utf-8") as events,
+        (run_dir / CLIENT_LOG).open("w", encoding="utf-8") as log,
+    ):
+        lines = _Lines(run, index, total, ignore, events, log)
+        for line in text.splitlines():
+            lines(line)
+    if code == int(ExitCode.CANCELLED):
+        return code, lines.outcome
+    try:
+        keep_session(session_outputs(code, text.splitlines(), run_dir / SESSION_DIR), run_dir)
+    except PowerError as exc:
+        lines.outcome.error = {"message": exc.message, "fix": exc.fix}
+        return CLIENT_FAILED, lines.outcome
+    except FileNotFoundError as exc:
+        lines.outcome.error = {
+            "message": f"the power client's session lacks {Path(str(exc.filename)).name}",
+            "fix": f"see {CLIENT_LOG} in the run's folder; the session is in {SESSION_DIR}/",
+        }
+        return CLIENT_FAILED, lines.outcome
+    return code, lines.outcome
+
+
+def session_label(run_id: str) -> str:
     """The session's label (letters, digits, - and _ only): the run's id."""
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in run_id)

@@ -7,7 +7,9 @@ then does what the runner does after each child, with the runner's own code
 (:func:`~mlperf_tui.run.execute.finish_run`): each run's result.json from its events, exit
 code and LoadGen's logs, the compliance verification of an audit run, the later runs skipped
 after a setup failure or a cancel; and summary.json last. The folder is then a results folder
-like any other: ``mlperf-tui package`` builds its package.
+like any other: ``mlperf-tui package`` builds its package. A power run (the script ran the
+official power client around the harness child) is recorded from the client's output
+(:func:`~mlperf_tui.run.power_run.record_session`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from mlperf_tui.results import (
 from mlperf_tui.run.child import read_events
 from mlperf_tui.run.execute import NOT_STARTED_CANCELLED, finish_run, setup_stop_reason, skipped_run
 from mlperf_tui.run.plan import PlannedRun
+from mlperf_tui.run.power_run import record_session
 
 #: the message of a planned run whose folder holds no exit code (the script stopped before it)
 NOT_RUN = f"not run: its folder holds no {HARNESS_EXIT} (the replay stopped before it)"
@@ -143,11 +146,17 @@ def record_results(folder: Path | str, *, force: bool = False) -> ResultsSet:
             res = skipped_run(run, run_dir, reason)
         else:
             code, duration_s = _exit_of(exit_file)
+            if run.power:
+                # the replay ran the official power client: its output split and its session
+                # kept as the runner does (mlperf_tui.run.power_run)
+                code, outcome = record_session(run, run_dir, code)
+            else:
+                outcome = read_events(run_dir / EVENTS)
             res = finish_run(
                 run,
                 base,
                 code,
-                read_events(run_dir / EVENTS),
+                outcome,
                 cancelled=code == int(ExitCode.CANCELLED),  # the harness's exit on SIGINT
                 done=done,
                 dataset=config.dataset_path,

@@ -25,6 +25,7 @@ it ran with (no secrets) and the end of its log.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -344,6 +345,71 @@ run_harness() {{  # RUN_ID: the run's harness child, as mlperf-tui's runner star
 """
 
 
+_WORKLOAD = "@WORKLOAD@"
+_LABEL = "@LABEL@"
+
+
+def _run_power(profile: Profile, profile_path: Path | None, python_path: Sequence[Path]) -> str:
+    """The bash function of a power run: the harness child of :func:`_run_harness` as the
+    official power client's workload (mlperf_tui.run.power_run: the same shell command the
+    runner gives the client), the client's whole output kept for ``mlperf-tui record``."""
+    from mlperf_tui.power.client import client_command
+    from mlperf_tui.run.power_run import (
+        CLIENT_OUTPUT,
+        LOADGEN_DIR,
+        SESSION_DIR,
+        checkout_path,
+        workload_command,
+    )
+
+    power = profile.power
+    assert power is not None
+    here = str(Path(RUN_MARK).absolute())  # the client's folders, made absolute: the marker
+    argv = client_command(
+        checkout_path(power, profile_path),
+        address=power.director,
+        port=power.port,
+        ntp=power.ntp,
+        workload=_WORKLOAD,
+        loadgen_logs=Path(RUN_MARK, LOADGEN_DIR),
+        output=Path(RUN_MARK, SESSION_DIR),
+        python=_PY,
+        max_amps=power.max_amps,
+        max_volts=power.max_volts,
+    )
+    argv += ["--label", _LABEL]
+    argv = [RUN_MARK + a[len(here) :] if a.startswith(here + "/") else a for a in argv]
+    words = {_WORKLOAD: '"$workload"', _LABEL: '"$2"'}
+    client = ChildCommand(argv=tuple(argv), cwd=Path(RUN_MARK), python_path=tuple(python_path))
+    line = env_command(
+        client, lambda a: words.get(a) or _word(a), pythonpath=_script_pythonpath(python_path)
+    )
+    template = workload_command(Path(RUN_MARK), tuple(python_path), python=_PY)
+    exit_json = '{"exit_code": %d, "duration_s": %d.%03d}\\n'
+    return f"""\
+run_power() {{  # RUN_ID LABEL: the run's harness child under the official power client (ranging,
+  # then testing), as mlperf-tui's runner starts it; the client's output for mlperf-tui record
+  local run="$OUT/{RUNS}/$1" code=0 t0 t1 ms workload
+  workload={shlex.quote(template)}
+  workload="${{workload//{RUN_MARK}/$(printf %q "$run")}}"
+  workload="${{workload//{_PY}/$(printf %q "$PYTHON")}}"
+  : > "$run"/{HARNESS_STDERR}
+  t0="$(date +%s%N)"
+  {line} \\
+    > "$run"/{CLIENT_OUTPUT} 2>&1 < /dev/null || code=$?
+  t1="$(date +%s%N)"
+  ms=$(( (t1 - t0) / 1000000 ))
+  printf '{exit_json}' "$code" $(( ms / 1000 )) $(( ms % 1000 )) > "$run"/{HARNESS_EXIT}
+  if (( code != 0 )) || ! grep -q 'Successful exit' -- "$run"/{CLIENT_OUTPUT}; then
+    printf 'replay: %s: the power client failed (exit code %d); the end of its output:\\n' "$1" "$code" >&2
+    tail -n {LOG_TAIL_LINES} -- "$run"/{CLIENT_OUTPUT} >&2 || true
+  fi
+  if (( code == {int(ExitCode.CANCELLED)} )); then STOP="$1 was cancelled"; fi
+  return 0
+}}
+"""
+
+
 def _official(version: str) -> str:
     checker = OfficialChecker(
         "modular", Path(_TOOLS), Path(_TOOLS, "submission_checker", "main.py")
@@ -379,7 +445,13 @@ def _run_block(
     bench = rules.get_benchmark(profile.benchmark, profile.round)
     what = f"{run.benchmark}, {run.scenario.value}, {run.compliance_test or run.mode.value}"
     title = f"# -- run {index} of {total}: {run.run_id} ({what}) "
-    template = run_config(run, profile, resolved, Path(RUN_MARK), task=run.task).to_dict()
+    config = run_config(run, profile, resolved, Path(RUN_MARK), task=run.task)
+    if run.power:
+        from mlperf_tui.run.power_run import LOADGEN_DIR
+
+        # LoadGen's logs go to the power client's -L folder, as the runner has it
+        config = dataclasses.replace(config, output_dir=Path(RUN_MARK, LOADGEN_DIR))
+    template = config.to_dict()
     body = [
         f'run="$OUT"/{RUNS}/{shlex.quote(run.run_id)}\n',
         'mkdir -- "$run"\n',
@@ -392,7 +464,14 @@ def _run_block(
     body.append(_feed('write_run_json "$run"', json_text(template)))
     about = f"run {index} of {total}: {run.run_id} (about {format_duration(run.estimate_s)})"
     body.append(f"printf 'replay: %s\\n' {shlex.quote(about)}\n")
-    body.append(f"run_harness {shlex.quote(run.run_id)}\n")
+    if run.power:
+        from mlperf_tui.run.power_run import session_label
+
+        body.append(
+            f"run_power {shlex.quote(run.run_id)} {shlex.quote(session_label(run.run_id))}\n"
+        )
+    else:
+        body.append(f"run_harness {shlex.quote(run.run_id)}\n")
     # two spaces before each command; a heredoc's text stays as it is
     return (
         title.ljust(100, "-")
@@ -452,6 +531,8 @@ def replay_script(
         f"\nmlperf_tui() {{  # mlperf-tui's own commands, from the same environment\n{tool}\n}}\n\n"
     )
     out.append(_run_harness(entry.python_path))
+    if any(r.power for r in plan):
+        out.append("\n" + _run_power(profile, profile_path, entry.python_path))
     out.append(
         "\n# -- before anything is written: the folder, the Python, the model and the data set ".ljust(
             101, "-"

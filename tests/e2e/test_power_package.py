@@ -462,3 +462,46 @@ def _running(run_dir: Path) -> list[int]:
         if str(run_dir) in cmdline:
             found.append(int(proc.name))
     return found
+
+
+def test_the_replay_script_runs_the_power_client_and_records_the_session(
+    tmp_path: Path, tiny_assets: Any, fake_ntp: FakeNtp
+) -> None:
+    # run --dry-run's script runs each power run under the official client, as the runner
+    # does, and `mlperf-tui record` keeps the session's files as the runner keeps them
+    server = start_server(tmp_path / "director", MLPP_DEBUG="1")
+    try:
+        profile = power_profile(tmp_path, server.port, modes=["performance", "accuracy"])
+        env = cli_env(tiny_assets)
+        script = subprocess.run(
+            [*CLI_RUN, str(profile), "--dry-run"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert script.returncode == 0, script.stderr[-3000:]
+        assert "run_power Offline-performance" in script.stdout
+        assert "run_harness Offline-accuracy" in script.stdout
+        (tmp_path / "replay.sh").write_text(script.stdout, encoding="utf-8")
+        out = tmp_path / "out"
+        proc = subprocess.run(
+            ["bash", str(tmp_path / "replay.sh"), str(out)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=400,
+        )
+        assert "Traceback" not in proc.stderr, proc.stderr[-4000:]
+        run_dir = out / "runs" / "Offline-performance"
+        for name in ("mlperf_log_detail.txt", "spl.txt", "ranging/spl.txt", "power/server.json"):
+            assert (run_dir / name).is_file(), name
+        events = (run_dir / "events.jsonl").read_text().splitlines()
+        assert sum('"event":"result"' in e.replace(" ", "") for e in events) == 2  # both runs
+        result = json.loads((run_dir / "result.json").read_text())
+        assert result["status"] == "ok" and result["power"]["unit"] == "W"
+        doc = check_cli(out / "package", tiny_assets)
+        errors = {f["id"] for f in doc["results"] if f["severity"] == "error"}
+        assert errors == DEBUG_ERRORS, doc["results"]
+    finally:
+        server.stop()

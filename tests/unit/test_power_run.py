@@ -440,3 +440,34 @@ def test_the_power_fields_of_the_systems_json_are_answers_only_with_power(tmp_pa
     with pytest.raises(ProfileFieldError) as caught:
         _profile(tmp_path, system=answers, power=None)
     assert "is not a field of the systems JSON" in caught.value.message
+
+
+def test_a_replayed_power_run_is_recorded_as_the_runner_records_it(tmp_path: Path) -> None:
+    from mlperf_tui.run.power_run import CLIENT_OUTPUT, SESSION_DIR, record_session
+
+    _, run = _planned(tmp_path)
+    run_dir = tmp_path / "runs" / run.run_id
+    (run_dir / LOADGEN_DIR).mkdir(parents=True)
+    session = _session(run_dir / SESSION_DIR)
+    result = {"v": 1, "event": "result", "t": 2.0, "status": "ok", "message": ""}
+    output = [
+        "INFO:root:Running workload in ranging mode",
+        json.dumps(result),
+        "INFO:root:Running workload in testing mode",
+        json.dumps(result),
+        f"INFO:root:Session id is '{session.session}'",
+        "INFO:root:Successful exit",
+    ]
+    (run_dir / CLIENT_OUTPUT).write_text("\n".join(output) + "\n")
+    code, outcome = record_session(run, run_dir, 0)
+    assert code == 0 and outcome.result == result
+    stored = [json.loads(ln) for ln in (run_dir / "events.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in stored] == ["phase", "result", "phase", "result"]
+    assert "Successful exit" in (run_dir / CLIENT_LOG).read_text()
+    assert (run_dir / "spl.txt").read_text() == "run_1 spl.txt\n"
+    assert sorted(p.name for p in (run_dir / "power").iterdir()) == sorted(POWER_FILES)
+    # a client that exited 0 without its success line (NTP gave up) is a failed run
+    (run_dir / CLIENT_OUTPUT).write_text("ERROR:root:Could not synchronize with 127.0.0.1\n")
+    code, outcome = record_session(run, run_dir, 0)
+    assert code == 1 and outcome.error is not None
+    assert "clocks" in outcome.error["message"]
