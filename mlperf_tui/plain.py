@@ -207,6 +207,13 @@ def run_plain(
                     "change the scripted answers",
                 )
             continue  # ask the step again
+        if step.id == "power" and wizard.power_measured(answers):
+            # the step's "Check director", said here: a director not up yet is no reason to
+            # stop writing the profile (the run's pre-flight asks it again)
+            for check in wizard.check_power(answers, profiles_dir, timeout_s=2.0):
+                mark = "✓" if check.ok else "✗"
+                fix = f" (fix: {check.fix})" if check.fix and not check.ok else ""
+                echo(f"  {mark} {check.what}: {check.message}{fix}")
         if step.id == "review":
             return _save(answers, asker, echo)
         index += 1

@@ -146,12 +146,18 @@ def test_power_without_a_performance_run_is_refused_at_the_step(
     assert "no performance run" in problem and "fix:" in problem
 
 
-def test_the_plain_prompts_write_the_same_block(tmp_path: Path) -> None:
+def test_the_plain_prompts_write_the_same_block_and_check_the_director(tmp_path: Path) -> None:
+    port = free_port()  # nothing listens there
+    answers = {**POWER, "power_director": "127.0.0.1", "power_port": str(port)}
+    said: list[str] = []
     saved = run_plain(
-        MappingAsker(POWER), probe=FrozenProbe(), profiles_dir=tmp_path, echo=lambda _s: None
+        MappingAsker(answers), probe=FrozenProbe(), profiles_dir=tmp_path, echo=said.append
     )
     power = load_profile(saved).power
-    assert power is not None and power.director == "director.lab" and power.port == 4951
+    assert power is not None and power.director == "127.0.0.1" and power.port == port
+    # the step's Check director, said and not blocking: the profile is still written
+    (line,) = [s for s in said if s.startswith("  ✗ director:")]
+    assert f"nothing listens on 127.0.0.1:{port}" in line and "fix: start the power server" in line
 
 
 def test_check_director_on_a_closed_port_says_start_the_server(tmp_path: Path) -> None:
