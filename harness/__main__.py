@@ -164,6 +164,18 @@ def build_test_settings(lg: Any, config: RunConfig) -> Any:
     return settings
 
 
+def _log_settings(lg: Any, out_dir: Path) -> Any:
+    """LoadGen's log settings of a test: its logs in ``out_dir``, no summary on stdout (fd 1
+    is stderr here), no trace."""
+    log_output = lg.LogOutputSettings()
+    log_output.outdir = str(out_dir)
+    log_output.copy_summary_to_stdout = False
+    log_settings = lg.LogSettings()
+    log_settings.log_output = log_output
+    log_settings.enable_trace = False
+    return log_settings
+
+
 def _redirect_stdout() -> IO[str]:
     """The real stdout for events; fd 1 (print, LoadGen's std::cout) goes to stderr."""
     sys.stdout.flush()
@@ -276,12 +288,7 @@ def _run_loadgen(
     from harness.sut import OfflineSUT, RunState, make_sut
 
     settings = build_test_settings(lg, config)
-    log_output = lg.LogOutputSettings()
-    log_output.outdir = str(out_dir)
-    log_output.copy_summary_to_stdout = False
-    log_settings = lg.LogSettings()
-    log_settings.log_output = log_output
-    log_settings.enable_trace = False
+    log_settings = _log_settings(lg, out_dir)
 
     state = RunState()
     qsl = QuerySampleLibrary(
@@ -480,12 +487,7 @@ def _offline_probe(
         int(settings.performance_sample_count_override) or qsl.performance_sample_count
     )
     scratch = tempfile.mkdtemp(prefix="harness-calibrate-")
-    log_output = lg.LogOutputSettings()
-    log_output.outdir = scratch
-    log_output.copy_summary_to_stdout = False
-    log_settings = lg.LogSettings()
-    log_settings.log_output = log_output
-    log_settings.enable_trace = False
+    log_settings = _log_settings(lg, Path(scratch))
     handle = lg.ConstructFastSUT(sut._issue_guarded, sut._flush_guarded)
     start = time.monotonic()
     try:

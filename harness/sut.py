@@ -200,7 +200,18 @@ class BaseSUT:
         self, ids: Sequence[int], started_ns: int | Sequence[int], results: Any | None
     ) -> None:
         """Tell LoadGen these samples are done (no result bytes when ``results`` is None)."""
-        responses, keep_alive = self._responses(ids, results)
+        response = self._response
+        keep_alive = None
+        if results is not None and self.log_responses:
+            payloads = [self.task.response_bytes(results, i) for i in range(len(ids))]
+            keep_alive = np.frombuffer(b"".join(payloads), dtype=np.uint8)
+            address = keep_alive.ctypes.data if keep_alive.size else 0
+            responses = []
+            for sample_id, payload in zip(ids, payloads, strict=True):
+                responses.append(response(sample_id, address, len(payload)))
+                address += len(payload)
+        else:
+            responses = [response(sample_id, 0, 0) for sample_id in ids]
         done_ns = _now()
         self._complete_call(responses)
         del keep_alive  # LoadGen copied the bytes during the call
@@ -210,21 +221,6 @@ class BaseSUT:
             self.state.histogram.add(done_ns - started_ns, n)
         else:
             self.state.histogram.add_many([done_ns - start for start in started_ns])
-
-    def _responses(self, ids: Sequence[int], results: Any | None) -> tuple[list[Any], Any]:
-        """LoadGen's response objects for these samples, and the buffer their bytes live in
-        (keep it alive until LoadGen has copied them)."""
-        response = self._response
-        if results is None or not self.log_responses:
-            return [response(sample_id, 0, 0) for sample_id in ids], None
-        payloads = [self.task.response_bytes(results, i) for i in range(len(ids))]
-        keep_alive = np.frombuffer(b"".join(payloads), dtype=np.uint8)
-        address = keep_alive.ctypes.data if keep_alive.size else 0
-        responses = []
-        for sample_id, payload in zip(ids, payloads, strict=True):
-            responses.append(response(sample_id, address, len(payload)))
-            address += len(payload)
-        return responses, keep_alive
 
     def run_batches(
         self, ids: Sequence[int], indices: np.ndarray, started_ns: int, bounds: Sequence[int]

@@ -33,6 +33,7 @@ from harness.loadgen_logs import (
     result_figures,
 )
 from mlperf_tui.errors import MlperfTuiError
+from mlperf_tui.rules.checker import POWER_DIR, SAMPLE_LOG
 
 __all__ = [
     "ACCURACY_TXT",
@@ -51,9 +52,8 @@ AUDIT_CONFIG = "audit.config"
 MEASUREMENTS_JSON = "measurements.json"
 #: what compliance verification scripts write beside a compliance run
 VERIFY_FILES = ("verify_accuracy.txt", "verify_performance.txt")
-#: a power run's own log beside the LoadGen logs, and the folder of the power analyser's logs
-POWER_RUN_LOG = "spl.txt"
-POWER_DIR = "power"
+#: a power run's own log beside the LoadGen logs (the power folder: rules.checker.POWER_DIR)
+POWER_RUN_LOG = SAMPLE_LOG
 #: folders of generated outputs an accuracy run keeps for the checker (SDXL's images/, Wan's
 #: videos/); which ones a round requires is in its rules (Benchmark.accuracy_extra_files)
 OUTPUT_DIRS = ("images", "videos")

@@ -29,8 +29,8 @@ from pathlib import Path
 from mlperf_tui.errors import PackageError
 from mlperf_tui.rules import power as pw
 from mlperf_tui.rules.checker import PERFORMANCE_FILES, POWER_FILES, POWER_RUN_FILES
-
-RANGING, POWER = "ranging", "power"
+from mlperf_tui.rules.checker import POWER_DIR as POWER
+from mlperf_tui.rules.checker import RANGING_DIR as RANGING
 
 #: "2x 1600W", "2 x 1600 W", "1x750W (1+1)", "2 x 1.6 kW"
 _PSUS = re.compile(

@@ -18,8 +18,18 @@ OPTIONAL_PERFORMANCE_FILES = ("mlperf_log_accuracy.json",)
 #: files the checker's files_diff always tolerates in a folder with an exact file list
 TOLERATED_FILES = ("mlperf_log_trace.json", "results.json", ".gitkeep")
 #: a power submission's extra files (REQUIRED_PERF_POWER_FILES, REQUIRED_POWER_FILES)
-POWER_RUN_FILES = ("spl.txt",)
-POWER_FILES = ("client.json", "client.log", "ptd_logs.txt", "server.json", "server.log")
+#: the analyser's samples of a run; the power client's and server's session records;
+#: PTDaemon's log
+SAMPLE_LOG, CLIENT_JSON, SERVER_JSON, PTD_LOG = (
+    "spl.txt",
+    "client.json",
+    "server.json",
+    "ptd_logs.txt",
+)
+POWER_RUN_FILES = (SAMPLE_LOG,)
+#: a power result's folders beside performance/run_1 (the ranging run, the session's records)
+RANGING_DIR, POWER_DIR = "ranging", "power"
+POWER_FILES = (CLIENT_JSON, "client.log", PTD_LOG, SERVER_JSON, "server.log")
 ACCURACY_FILES = (
     "mlperf_log_summary.txt",
     "mlperf_log_detail.txt",

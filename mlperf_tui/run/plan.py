@@ -180,8 +180,10 @@ def _settings_for(
     cal: Calibration,
     n_samples: int,
     short: TestSettings,
+    calibrate_s: float | None = None,
 ) -> tuple[dict[str, int | float], list[str], float]:
-    """user.conf settings, notes, and the estimated seconds LoadGen will run."""
+    """user.conf settings, notes, and the estimated seconds LoadGen will run; ``calibrate_s``:
+    the seconds the harness times a valid Offline run first (:func:`_offline_calibrate_s`)."""
     settings: dict[str, int | float] = {}
     notes: list[str] = []
     test = profile.execution == Execution.TEST
@@ -267,15 +269,15 @@ def _settings_for(
     if scenario == Scenario.OFFLINE:
         minimum = bench.offline_min_samples or rules_round.offline_min_samples
         samples = max(minimum, (qps or 0.0) * min_s * LOADGEN_OFFLINE_SLACK)
-        if _offline_calibrate_s(profile, rules_round, bench, scenario, mode, cal):
+        if calibrate_s:
             # the harness's own rate sizes the run: it lasts the min duration x LoadGen's
             # slack, whatever the calibration before the runs said, plus the timing itself
             seconds = min_s * LOADGEN_OFFLINE_SLACK * CALIBRATED_QPS_HEADROOM
             notes.append(
-                f"the harness times the Offline run in a {OFFLINE_CALIBRATE_S:g} s LoadGen test "
+                f"the harness times the Offline run in a {calibrate_s:g} s LoadGen test "
                 f"first and sizes the run from {CALIBRATED_QPS_HEADROOM:g} x that rate"
             )
-            return settings, notes, seconds + OFFLINE_CALIBRATE_S
+            return settings, notes, seconds + calibrate_s
         return settings, notes, samples / cal.throughput
     if scenario == Scenario.SERVER:
         return settings, notes, min_s
@@ -385,10 +387,18 @@ def plan_runs(
                 and accuracy_samples < n_samples
             ):
                 subset = accuracy_samples
-            settings, notes, seconds = _settings_for(
-                profile, rules_round, bench, scenario, mode, cal, subset or n_samples, run_short
-            )
             calibrate_s = _offline_calibrate_s(profile, rules_round, bench, scenario, mode, cal)
+            settings, notes, seconds = _settings_for(
+                profile,
+                rules_round,
+                bench,
+                scenario,
+                mode,
+                cal,
+                subset or n_samples,
+                run_short,
+                calibrate_s,
+            )
             if subset is not None:
                 notes.insert(
                     0,

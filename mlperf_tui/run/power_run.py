@@ -51,7 +51,13 @@ from harness.config import PARENT_PID_ENV
 from harness.events import PROTOCOL_VERSION, parse_event
 from mlperf_tui.errors import ExitCode
 from mlperf_tui.results import EVENTS, HARNESS_STDERR
-from mlperf_tui.rules.checker import PERFORMANCE_FILES, POWER_FILES, POWER_RUN_FILES
+from mlperf_tui.rules.checker import (
+    PERFORMANCE_FILES,
+    POWER_DIR,
+    POWER_FILES,
+    POWER_RUN_FILES,
+    RANGING_DIR,
+)
 from mlperf_tui.run.child import ChildOutcome, harness_command
 from mlperf_tui.run.events import OnEvent, RunnerEvent, ignore
 
@@ -65,7 +71,6 @@ LOADGEN_DIR = "loadgen"
 SESSION_DIR = "power-session"
 CLIENT_LOG = "power-client.log"
 #: the session's folders the run keeps beside the testing run's logs
-RANGING_DIR, POWER_DIR = "ranging", "power"
 #: how often the live watts are read from PTDaemon's log
 LIVE_INTERVAL_S = 0.5
 #: the client's line that starts one of the two runs (lib/client.py)

@@ -78,6 +78,7 @@ from typing import Any
 
 from harness.loadgen_logs import DETAIL_LOG, DetailLog, parse_detail_text
 from mlperf_tui.rules import power as pw
+from mlperf_tui.rules.checker import CLIENT_JSON, PTD_LOG, SAMPLE_LOG, SERVER_JSON
 from mlperf_tui.rules.model import Scenario
 from mlperf_tui.validate.context import _as_int, _linked, _load_json, _read_text, _scenario
 from mlperf_tui.validate.findings import _Findings
@@ -169,7 +170,7 @@ def _read_run(folder: Path, mode: str) -> _Run:
         end = _power_time(run.log.get("power_end"))
         if begin is not None and end is not None:
             run.window = (begin, end)
-    spl = _read_text(folder / "spl.txt")
+    spl = _read_text(folder / SAMPLE_LOG)
     for line in (spl or "").splitlines():
         if not line.startswith("Time"):
             continue
@@ -594,7 +595,7 @@ def _check_phases(
         if not delta > -pw.MAX_TESTING_POWER_DROP_PERCENT:
             f.error(
                 "power.ranging-power",
-                testing.folder / "spl.txt",
+                testing.folder / SAMPLE_LOG,
                 f"the testing run drew {t_avg} W on average, {-delta}% less than the ranging "
                 f"run ({r_avg} W; at most {pw.MAX_TESTING_POWER_DROP_PERCENT:g}% less)",
                 "measure again with the machine in the same state for both runs",
@@ -606,7 +607,7 @@ def _check_run(f: _Findings, run: _Run, session: str | None) -> None:
     if run.log is None:
         return  # the file-list check reports the missing log
     detail = run.folder / DETAIL_LOG
-    spl = run.folder / "spl.txt"
+    spl = run.folder / SAMPLE_LOG
     if run.window is None:
         f.error(
             "power.no-loadgen-window",
@@ -1032,7 +1033,7 @@ def _check_power_session(f: _Findings, performance_dir: Path, version: str) -> N
     """Every check of a scenario's power session (performance/power, ranging, run_1) of round
     ``version``."""
     power_dir = performance_dir / "power"
-    client_path, server_path = power_dir / "client.json", power_dir / "server.json"
+    client_path, server_path = power_dir / CLIENT_JSON, power_dir / SERVER_JSON
     client = _session(f, client_path)
     server = _session(f, server_path)
     runs = {mode: _read_run(performance_dir / folder, mode) for mode, folder in _MODES}
@@ -1051,11 +1052,11 @@ def _check_power_session(f: _Findings, performance_dir: Path, version: str) -> N
         _check_messages(f, client_path, client, server)
         _check_sequence(f, client_path, client, server.get("session_name"))
         changed = _check_results(f, performance_dir, client, server)
-        if "power/ptd_logs.txt" not in changed:  # else power.results-checksum says it all
-            _check_ptd_log(f, power_dir / "ptd_logs.txt", server, runs)
+        if f"power/{PTD_LOG}" not in changed:  # else power.results-checksum says it all
+            _check_ptd_log(f, power_dir / PTD_LOG, server, runs)
     session = server.get("session_name") if server is not None else None
     for mode, folder in _MODES:
-        if f"{folder}/spl.txt" not in changed:
+        if f"{folder}/{SAMPLE_LOG}" not in changed:
             _check_run(f, runs[mode], session if isinstance(session, str) else None)
     _check_agreement(f, runs)
     _check_clock(f, power_dir / "client.log")
