@@ -77,7 +77,10 @@ from harness.errors import ConfigError
 SCHEMA_VERSION = 1
 SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline")
 MODES = ("performance", "accuracy")
-BACKENDS = ("onnxruntime",)
+#: "ray": ONNX Runtime replicas as actors on a Ray cluster (harness.backends.ray)
+BACKENDS = ("onnxruntime", "ray")
+#: how the network division's query dispatch library picks the SUT node of each request
+DISPATCH_POLICIES = ("least_loaded", "round_robin")
 #: the prompt data set formats of harness.datasets.llm (kept here so that reading RUN.json
 #: imports no data set code)
 DATASET_FORMATS = ("open-orca", "cnn-dailymail-llama3", "cnn-dailymail-gptj")
@@ -105,6 +108,7 @@ _TOP_KEYS = {
     "endpoint",
     "expected_latency_ns",
     "offline_calibrate_s",
+    "network",
 }
 _OPTIONAL_KEYS = {
     "audit_config",
@@ -115,10 +119,23 @@ _OPTIONAL_KEYS = {
     "endpoint",
     "expected_latency_ns",
     "offline_calibrate_s",
+    "network",
 }
 #: also optional in a run with an endpoint block (no model file, no runtime)
 _ENDPOINT_OPTIONAL_KEYS = {"model_path", "backend"}
-_BACKEND_KEYS = {"name", "execution_provider", "intra_op_threads", "batch_size", "streams"}
+_BACKEND_KEYS = {"name", "execution_provider", "intra_op_threads", "batch_size", "streams", "ray"}
+_RAY_KEYS = {"address", "replicas", "num_cpus", "num_gpus", "in_flight"}
+_NETWORK_KEYS = {"nodes", "dispatch", "timeout_s", "in_flight"}
+_SERVE_KEYS = {
+    "schema_version",
+    "task",
+    "task_options",
+    "model_path",
+    "backend",
+    "sut_name",
+    "max_wait_ms",
+    "system",
+}
 _ENDPOINT_KEYS = {
     "base_url",
     "model",
@@ -149,6 +166,61 @@ PARENT_PID_ENV = "HARNESS_PARENT_PID"
 
 
 @dataclass(frozen=True)
+class RayOptions:
+    """Where the replicas of a ``backend.name: ray`` run live, and how many there are."""
+
+    #: the cluster: ``"local"`` (the harness starts a one-node cluster of its own for the run
+    #: and stops it after), or an existing cluster's address (``host:port`` of its head, or
+    #: ``ray://host:port`` of a Ray Client server)
+    address: str = "local"
+    #: ONNX Runtime replicas, each a Ray actor with its own session
+    replicas: int = 1
+    #: Ray CPUs each replica reserves (Ray places a replica only where they are free); None:
+    #: the replica's intra-op threads (1 when those are 0)
+    num_cpus: float | None = None
+    #: Ray GPUs each replica reserves (0: none; a CUDA replica needs 1 or a fraction)
+    num_gpus: float = 0.0
+    #: batches sent ahead to each replica, so it never waits for the next one
+    in_flight: int = 2
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "replicas": self.replicas,
+            "num_cpus": self.num_cpus,
+            "num_gpus": self.num_gpus,
+            "in_flight": self.in_flight,
+        }
+
+
+@dataclass(frozen=True)
+class NetworkOptions:
+    """The network division: LoadGen and the data set here, the SUT on nodes reached over HTTP.
+
+    The query dispatch library (harness.network.qdl) sends each query's samples to one node's
+    SUT service (harness.network.service) and completes them with the node's responses; it
+    does no batching, pre- or post-processing of its own (the rules' QDL constraints).
+    """
+
+    #: the SUT services' base URLs, e.g. ("http://10.0.0.2:8100", "http://10.0.0.3:8100")
+    nodes: tuple[str, ...]
+    #: how each request's node is chosen: the one with the fewest samples in flight, or in turn
+    dispatch: str = "least_loaded"
+    #: seconds one request may take before the run fails with the node named
+    timeout_s: float = 60.0
+    #: requests in flight per node at most (the rest wait in the dispatcher's queue)
+    in_flight: int = 64
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "nodes": list(self.nodes),
+            "dispatch": self.dispatch,
+            "timeout_s": self.timeout_s,
+            "in_flight": self.in_flight,
+        }
+
+
+@dataclass(frozen=True)
 class BackendOptions:
     """How to run the model: runtime, execution provider, threads, batch size."""
 
@@ -161,6 +233,9 @@ class BackendOptions:
     #: concurrent inference streams in Offline and Server: each is a thread with its own
     #: runtime session of ``intra_op_threads`` threads (SingleStream and MultiStream use one)
     streams: int = 1
+    #: ``name: ray``: the cluster and its replicas (each runs ONNX Runtime with the options
+    #: above; ``streams`` is then unused)
+    ray: RayOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -247,6 +322,9 @@ class RunConfig:
     #: LoadGen starts, setting LoadGen's offline_expected_qps to the rate it measured (after
     #: user.conf); None: user.conf's target_qps stands
     offline_calibrate_s: float | None = None
+    #: the network division: the SUT nodes the query dispatch library sends the samples to
+    #: (no model is loaded here; ``model_path`` may then be null)
+    network: NetworkOptions | None = None
 
     def write(self, path: Path | str) -> Path:
         """Write this config as RUN.json (atomically: a reader never sees half a file)."""
@@ -281,6 +359,7 @@ class RunConfig:
                 "intra_op_threads": self.backend.intra_op_threads,
                 "batch_size": self.backend.batch_size,
                 "streams": self.backend.streams,
+                **({"ray": self.backend.ray.to_dict()} if self.backend.ray is not None else {}),
             },
             "server_max_wait_ms": self.server_max_wait_ms,
             "user_conf": str(self.user_conf),
@@ -293,6 +372,8 @@ class RunConfig:
             data["expected_latency_ns"] = self.expected_latency_ns
         if self.offline_calibrate_s is not None:
             data["offline_calibrate_s"] = self.offline_calibrate_s
+        if self.network is not None:
+            data["network"] = self.network.to_dict()
         return data
 
 
@@ -465,6 +546,97 @@ def parse_endpoint(data: Any) -> EndpointOptions:
     )
 
 
+def _node_url(where: str, value: Any) -> str:
+    text = _string(where, value).strip().rstrip("/")
+    scheme, sep, rest = text.partition("://")
+    host = rest.split("/", 1)[0]
+    if not sep or scheme not in ("http", "https") or not host or "/" in rest:
+        raise ConfigError(
+            f"{where} is {_shown(value)}",
+            "give the SUT service's address with its scheme and port, e.g. http://10.0.0.2:8100",
+        )
+    return text
+
+
+def parse_ray(data: Any) -> RayOptions:
+    """The ``backend.ray`` block; ConfigError naming the key that is wrong."""
+    if not isinstance(data, dict):
+        raise ConfigError("backend.ray is not an object", 'write "ray": {"address": "local"}')
+    for key in data:
+        if key not in _RAY_KEYS:
+            raise _unknown_key_error("backend.ray", key, _RAY_KEYS)
+    cpus = data.get("num_cpus")
+    return RayOptions(
+        address=_string("backend.ray.address", data.get("address", "local")).strip(),
+        replicas=_int("backend.ray.replicas", data.get("replicas", 1), 1),
+        num_cpus=None if cpus is None else _number("backend.ray.num_cpus", cpus, 0.0),
+        num_gpus=_number("backend.ray.num_gpus", data.get("num_gpus", 0.0), 0.0),
+        in_flight=_int("backend.ray.in_flight", data.get("in_flight", 2), 1),
+    )
+
+
+def parse_network(data: Any) -> NetworkOptions:
+    """The ``network`` block; ConfigError naming the key that is wrong."""
+    if not isinstance(data, dict):
+        raise ConfigError("network is not an object", 'write "network": {"nodes": [...]}')
+    for key in data:
+        if key not in _NETWORK_KEYS:
+            raise _unknown_key_error("network", key, _NETWORK_KEYS)
+    nodes = data.get("nodes")
+    if not isinstance(nodes, list) or not nodes:
+        raise ConfigError(
+            f"network.nodes is {_shown(nodes)}",
+            'list the SUT services, e.g. ["http://10.0.0.2:8100", "http://10.0.0.3:8100"]',
+        )
+    urls = tuple(_node_url(f"network.nodes[{i}]", n) for i, n in enumerate(nodes))
+    twice = sorted({u for u in urls if urls.count(u) > 1})
+    if twice:
+        raise ConfigError(
+            f"network.nodes lists {', '.join(twice)} twice", "list each SUT service once"
+        )
+    return NetworkOptions(
+        nodes=urls,
+        dispatch=_choice(
+            "network.dispatch", data.get("dispatch", "least_loaded"), DISPATCH_POLICIES
+        ),
+        timeout_s=_number("network.timeout_s", data.get("timeout_s", 60.0), 0.0, strict=True),
+        in_flight=_int("network.in_flight", data.get("in_flight", 64), 1),
+    )
+
+
+def parse_backend(data: Any) -> BackendOptions:
+    """The ``backend`` block (of RUN.json or of a SUT service's SERVE.json)."""
+    if not isinstance(data, dict):
+        raise ConfigError("backend is not an object", 'write "backend": {"name": ...}')
+    for key in data:
+        if key not in _BACKEND_KEYS:
+            raise _unknown_key_error("backend", key, _BACKEND_KEYS)
+    if "name" not in data:
+        raise ConfigError("backend.name is missing", f"use one of: {', '.join(BACKENDS)}")
+    name = _choice("backend.name", data["name"], BACKENDS)
+    ray = data.get("ray")
+    if name == "ray" and ray is None:
+        raise ConfigError(
+            "backend.name is ray but backend.ray is missing",
+            'add "ray": {"address": "local", "replicas": 2} (or the cluster\'s address)',
+        )
+    if name != "ray" and ray is not None:
+        raise ConfigError(
+            f"backend.ray is given but backend.name is {name}",
+            'set "name": "ray", or remove the ray block',
+        )
+    return BackendOptions(
+        name=name,
+        execution_provider=_string(
+            "backend.execution_provider", data.get("execution_provider", "CPUExecutionProvider")
+        ),
+        intra_op_threads=_int("backend.intra_op_threads", data.get("intra_op_threads", 0), 0),
+        batch_size=_int("backend.batch_size", data.get("batch_size", 32), 1),
+        streams=_int("backend.streams", data.get("streams", 1), 1),
+        ray=None if ray is None else parse_ray(ray),
+    )
+
+
 def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
     """Validate the decoded RUN.json; raises ConfigError that says what is wrong and the fix."""
     if not isinstance(data, dict):
@@ -473,7 +645,9 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
         if key not in _TOP_KEYS:
             raise _unknown_key_error(source, key, _TOP_KEYS)
     endpoint = None if data.get("endpoint") is None else parse_endpoint(data["endpoint"])
-    optional = _OPTIONAL_KEYS | (_ENDPOINT_OPTIONAL_KEYS if endpoint is not None else set())
+    optional = _OPTIONAL_KEYS | (
+        _ENDPOINT_OPTIONAL_KEYS if endpoint is not None or data.get("network") else set()
+    )
     missing = sorted(_TOP_KEYS - optional - set(data))
     if missing:
         raise ConfigError(f"{source}: missing {', '.join(missing)}", "add the missing keys")
@@ -484,31 +658,23 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
             f"this harness reads schema_version {SCHEMA_VERSION}; regenerate RUN.json",
         )
 
-    backend_data = data.get("backend", {"name": "onnxruntime"})
-    if not isinstance(backend_data, dict):
-        raise ConfigError("backend is not an object", 'write "backend": {"name": ...}')
-    for key in backend_data:
-        if key not in _BACKEND_KEYS:
-            raise _unknown_key_error("backend", key, _BACKEND_KEYS)
-    if "name" not in backend_data:
-        raise ConfigError("backend.name is missing", f"use one of: {', '.join(BACKENDS)}")
-    backend = BackendOptions(
-        name=_choice("backend.name", backend_data["name"], BACKENDS),
-        execution_provider=_string(
-            "backend.execution_provider",
-            backend_data.get("execution_provider", "CPUExecutionProvider"),
-        ),
-        intra_op_threads=_int(
-            "backend.intra_op_threads", backend_data.get("intra_op_threads", 0), 0
-        ),
-        batch_size=_int("backend.batch_size", backend_data.get("batch_size", 32), 1),
-        streams=_int("backend.streams", backend_data.get("streams", 1), 1),
-    )
+    backend = parse_backend(data.get("backend", {"name": "onnxruntime"}))
+    network = None if data.get("network") is None else parse_network(data["network"])
+    if network is not None and endpoint is not None:
+        raise ConfigError(
+            "RUN.json has both an endpoint and a network block",
+            "keep one: endpoint (a serving engine) or network (SUT nodes of the network division)",
+        )
+    if network is not None and backend.name == "ray":
+        raise ConfigError(
+            "a network run's SUT nodes load the model themselves; backend.name ray does not apply",
+            'use "name": "onnxruntime" (the nodes\' SUT services run it)',
+        )
 
     audit = data.get("audit_config")
     count = data.get("dataset_count")
     model = data.get("model_path")
-    if model is None and endpoint is None:
+    if model is None and endpoint is None and network is None:
         raise ConfigError(
             "model_path is null", "set model_path to the model file (or give an endpoint block)"
         )
@@ -549,6 +715,7 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
         offline_calibrate_s=None
         if data.get("offline_calibrate_s") is None
         else _number("offline_calibrate_s", data["offline_calibrate_s"], 0.0, strict=True),
+        network=network,
     )
 
 
