@@ -112,7 +112,7 @@ def preflight_table(pf: Preflight) -> Table:
     table.add_column("status", no_wrap=True)
     for item in pf.items:
         status = _PREFLIGHT_STATUS.get(item.status, f"[yellow]{item.status}[/yellow]")
-        if item.kind == "power" and item.status == STATUS_SHORTAGE:
+        if item.kind in ("power", "machines") and item.status == STATUS_SHORTAGE:
             status = "[bold red]FAILED[/bold red]"  # not room that is short: a check
         table.add_row(item.what, item.needed_text(), item.available_text(), status)
         for part in item.parts:

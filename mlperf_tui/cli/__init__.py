@@ -6,7 +6,7 @@ stays free of UI imports.
 
 Adding a command: write ``_add_<name>(subparsers)`` (which calls ``set_defaults(func=...)``)
 and ``_cmd_<name>(args) -> int`` in the module of its command group (``detect``, ``rules``,
-``profile``, ``run``, ``tune``, ``importer``, ``history``, ``compare``; shared helpers in
+``profile``, ``run``, ``tune``, ``importer``, ``serve``, ``history``, ``compare``; shared helpers in
 ``common``), and list ``_add_<name>`` in ``_COMMANDS``.
 A command raises :class:`~mlperf_tui.errors.MlperfTuiError` for anything a user can cause;
 :func:`main` prints its message and fix (no traceback unless ``--debug``) and exits with its
@@ -40,6 +40,7 @@ from mlperf_tui.cli.run import (
     _add_wizard,
     _cmd_wizard,
 )
+from mlperf_tui.cli.serve import _add_serve
 from mlperf_tui.cli.sweep import _add_sweep
 from mlperf_tui.cli.tune import _add_find_performance, _add_tune
 from mlperf_tui.errors import ExitCode, MlperfTuiError
@@ -78,6 +79,7 @@ _COMMANDS: tuple[Callable[[Any], None], ...] = (
     _add_run,
     _add_sweep,
     _add_import,
+    _add_serve,
     _add_record,
     _add_package,
     _add_check,

@@ -12,7 +12,7 @@ from mlperf_tui.package.power import any_power
 from mlperf_tui.package.source import Results, system_name
 from mlperf_tui.results import REPLAY, RUN_CONFIG
 from mlperf_tui.rules.model import Benchmark, Division
-from mlperf_tui.rules.systems import POWER_SYSTEM_FIELDS
+from mlperf_tui.rules.systems import NETWORK_SYSTEM_FIELDS, POWER_SYSTEM_FIELDS
 
 #: written in the code folder (src/, or code/<model>/ in the older layout): how the package was
 #: built (execution, synthetic assets, runs); the validator reads it. The code folder is
@@ -207,6 +207,11 @@ def system_json(results: Results, bench: Benchmark, system_id: str) -> dict[str,
     if any_power(r.folder for r in results.runs):
         # a power result's systems JSON has the power fields too (answered in the profile)
         values.update({f.name: "" for f in POWER_SYSTEM_FIELDS})
+    if profile.division == Division.NETWORK:
+        # the checker wants the network-mode fields of a system with is_network (present,
+        # may be empty): detection fills what it can (mlperf_tui.cluster.facts), answers win
+        values.update({f.name: "" for f in NETWORK_SYSTEM_FIELDS})
+        values["is_network"] = "true"
     for name in values:
         if results.detected.get(name):
             values[name] = results.detected[name]

@@ -59,6 +59,7 @@ def _check_against_rules(p: Profile) -> None:
     p.benchmark = bench.name  # the checker's or LoadGen's name for it becomes ours
 
     _check_harness(p, bench, round_rules.benchmarks)
+    _check_machines(p)
 
     if p.infer_from_singlestream:
         if p.category != Category.EDGE:
@@ -162,6 +163,66 @@ def _check_against_rules(p: Profile) -> None:
         _check_dataset_asset(p, bench)
     _check_names(p)
     _check_system_answers(p, round_rules.system_fields)
+
+
+def _check_machines(p: Profile) -> None:
+    """Several machines: a Ray backend's cluster and replicas, the network division's nodes."""
+    b = p.backend
+    ray_keys = [k for k in ("address", "replicas", "per_replica") if getattr(b, k) is not None]
+    if b.name != "ray" and ray_keys:
+        raise ProfileFieldError(
+            f"backend.{ray_keys[0]} is set, but backend.name is {b.name}: it is a Ray setting",
+            f"set backend.name: ray, or remove backend.{ray_keys[0]}",
+            ("backend", ray_keys[0]),
+        )
+    if b.name == "ray":
+        if p.harness != "builtin":
+            raise ProfileFieldError(
+                f"backend.name: ray runs the built-in harness's replicas, but harness is "
+                f"{p.harness}",
+                "set harness: builtin, or backend.name: onnxruntime",
+                ("backend", "name"),
+            )
+        if not (b.address or "").strip():
+            raise ProfileFieldError(
+                "backend.name is ray, but backend.address is missing",
+                "set backend.address: local (a cluster of this machine, started for each "
+                "run) or the head's HOST:PORT (ray start --head prints it)",
+                ("backend", "address"),
+            )
+        b.address = b.address.strip() if b.address else b.address
+        if b.replicas is None:
+            b.replicas = 1
+    if p.network is not None and p.division != Division.NETWORK:
+        raise ProfileFieldError(
+            f"network: is set, but the division is {p.division.value}: LoadGen over the "
+            "network is the network division's",
+            "set division: network, or remove the network: block (several machines in "
+            "closed or open: backend.name: ray)",
+            ("network",),
+        )
+    if p.division == Division.NETWORK:
+        if p.harness != "builtin":
+            raise ProfileFieldError(
+                f"the network division runs the built-in harness's SUT on the nodes, but "
+                f"harness is {p.harness}",
+                "set harness: builtin, or choose the closed or open division",
+                ("harness",),
+            )
+        if p.network is None:
+            raise ProfileFieldError(
+                "the network division needs the SUT nodes: the network: block is missing",
+                "add network: with nodes: [http://HOST:PORT, ...] (each node runs "
+                "mlperf-tui serve PROFILE)",
+                ("division",),
+            )
+        if b.name == "ray":
+            raise ProfileFieldError(
+                "backend.name: ray does not apply to the network division: its SUT nodes run "
+                "the model themselves",
+                "set backend.name: onnxruntime (each node's mlperf-tui serve runs it)",
+                ("backend", "name"),
+            )
 
 
 def _check_harness(p: Profile, bench: Benchmark, round_benchmarks: Mapping[str, Any]) -> None:
@@ -400,11 +461,13 @@ def _check_names(p: Profile) -> None:
 
 
 def _check_system_answers(p: Profile, fields: Sequence[SystemField]) -> None:
-    from mlperf_tui.rules.systems import POWER_SYSTEM_FIELDS
+    from mlperf_tui.rules.systems import NETWORK_SYSTEM_FIELDS, POWER_SYSTEM_FIELDS
 
     by_name = {f.name: f for f in fields}
     if p.power is not None:  # a power result's systems JSON has the power fields too
         by_name.update({f.name: f for f in POWER_SYSTEM_FIELDS})
+    if p.division == Division.NETWORK:  # and a network division's the network fields
+        by_name.update({f.name: f for f in NETWORK_SYSTEM_FIELDS})
     answers: dict[str, Any] = {}
     for key, value in p.system.items():
         loc: tuple[str | int, ...] = ("system", key)

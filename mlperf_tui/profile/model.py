@@ -67,9 +67,35 @@ class StreamSettings(_Model):
     streams: int | None = Field(default=None, ge=1)
 
 
-class Backend(_Model):
-    """How the harness runs the model (ONNX Runtime)."""
+class PerReplica(_Model):
+    """What each Ray replica reserves on its node (Ray places a replica only where it fits)."""
 
+    #: Ray CPUs; None: the replica's intra-op threads (1 when those are 0)
+    num_cpus: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    #: Ray GPUs (a CUDA replica needs 1, or a fraction to share a GPU)
+    num_gpus: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    #: batches sent ahead to each replica, so it never waits for the next one
+    in_flight: int = Field(default=2, ge=1)
+
+
+#: what runs the model: ONNX Runtime in the harness's process, or ONNX Runtime replicas as
+#: actors on a Ray cluster (the harness sends them the batches)
+BackendName = Literal["onnxruntime", "ray"]
+BACKEND_NAMES: tuple[str, ...] = get_args(BackendName)
+
+
+class Backend(_Model):
+    """How the harness runs the model (ONNX Runtime, here or in replicas on a Ray cluster)."""
+
+    name: BackendName = "onnxruntime"
+    #: ray: the cluster: ``local`` (the harness starts a one-node cluster for each run and
+    #: stops it after), or the head's ``host:port`` (``ray://host:port`` for Ray Client)
+    address: str | None = None
+    #: ray: the ONNX Runtime replicas, each an actor with its own session of
+    #: intra_op_threads threads (``streams`` is then unused)
+    replicas: int | None = Field(default=None, ge=1)
+    #: ray: what each replica reserves, and how many batches it is sent ahead
+    per_replica: PerReplica | None = None
     execution_provider: ExecutionProvider = "CPUExecutionProvider"
     #: ONNX Runtime's intra-op threads; 0 lets the harness size them to the cores
     intra_op_threads: int = Field(default=0, ge=0)
@@ -119,6 +145,40 @@ class Endpoint(_Model):
     #: what the prompt is sent as: the data set's token ids (vLLM, SGLang, TensorRT-LLM) or
     #: its text (engines that take only text, such as llama.cpp's server)
     prompt_format: Literal["token_ids", "text"] = "token_ids"
+
+
+#: how the network division's dispatcher picks each request's SUT node
+DispatchPolicy = Literal["least_loaded", "round_robin"]
+
+
+class Network(_Model):
+    """The network division: LoadGen and the data set on this machine, the SUT on nodes that
+    each run ``mlperf-tui serve`` (the harness's own task and backend behind a small HTTP
+    service); the dispatcher sends every query over the network and does no batching."""
+
+    #: each SUT node's service, ``http://HOST:PORT`` (what ``mlperf-tui serve`` prints)
+    nodes: list[str] = Field(min_length=1)
+    #: least_loaded: the node with the fewest samples in flight; round_robin: in turn
+    dispatch: DispatchPolicy = "least_loaded"
+    #: seconds one request may take before the run fails with the node named
+    timeout_s: float = Field(default=60.0, gt=0, allow_inf_nan=False)
+    #: requests in flight per node at most
+    in_flight: int = Field(default=64, ge=1)
+
+    @field_validator("nodes")
+    @classmethod
+    def _node_urls(cls, value: list[str]) -> list[str]:
+        urls = [v.strip().rstrip("/") for v in value]
+        for url in urls:
+            scheme, sep, rest = url.partition("://")
+            if not sep or scheme not in ("http", "https") or not rest or "/" in rest:
+                raise ValueError(
+                    f"{url!r} is not a SUT service address such as http://10.0.0.2:8100"
+                )
+        twice = sorted({u for u in urls if urls.count(u) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(twice)} is listed twice")
+        return urls
 
 
 class ScenarioTarget(_Model):
@@ -223,6 +283,8 @@ class Profile(_Model):
     harness: Harness = "builtin"
     #: builtin: how ONNX Runtime runs the model
     backend: Backend = Field(default_factory=Backend)
+    #: builtin, network division: the SUT nodes LoadGen reaches over the network
+    network: Network | None = None
     #: endpoint: the serving engine to drive
     endpoint: Endpoint | None = None
     #: import: the folder of another harness's LoadGen output

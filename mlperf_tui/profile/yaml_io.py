@@ -58,7 +58,12 @@ def profile_to_dict(profile: Profile) -> dict[str, Any]:
     backend = data.get("backend")
     if backend is not None:
         # the newer keys only when set, so that earlier profiles dump as they were written
-        for key, default in (("streams", 1), ("per_scenario", {}), ("auto", False)):
+        for key, default in (
+            ("name", "onnxruntime"),
+            ("streams", 1),
+            ("per_scenario", {}),
+            ("auto", False),
+        ):
             if backend.get(key) == default:
                 del backend[key]
         if backend.get("auto") and profile.backend == type(profile.backend)(auto=True):
@@ -76,6 +81,7 @@ _TOP_COMMENTS: Mapping[str, str] = {
     "infer_from_singlestream": "# edge: fill the scenarios the rules allow from SingleStream",
     "harness": "# what produces the results: builtin, endpoint (a serving engine) or import",
     "backend": "# ONNX Runtime options (intra_op_threads 0: sized to the cores)",
+    "network": "# network division: the SUT nodes (each runs mlperf-tui serve) LoadGen reaches",
     "endpoint": "# the serving engine's OpenAI-compatible API (the key: an environment variable)",
     "import_from": "# the folder of the other harness's LoadGen logs",
     "targets": "# expected performance per scenario; LoadGen sizes the runs from it",

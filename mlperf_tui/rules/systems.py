@@ -221,6 +221,37 @@ POWER_SYSTEM_FIELDS: tuple[SystemField, ...] = (
     ),
 )
 
+#: the fields of a system whose SUT LoadGen reaches over the network (the checker's
+#: SYSTEM_DESC_REQUIRED_FIELDS_NETWORK_MODE: present, may be empty); the network division's
+#: systems JSON has them, the package fills what it can detect and the profile answers the rest
+NETWORK_SYSTEM_FIELDS: tuple[SystemField, ...] = (
+    _f("is_network", False, "Whether LoadGen reaches the SUT over the network: 'true'."),
+    _f(
+        "network_type",
+        False,
+        "The fabric, e.g. 'Ethernet' (Ethernet, Infiniband, IEEE802.11, 3GPP).",
+    ),
+    _f("network_media", False, "The physical medium, e.g. 'copper (DAC)', 'fiber', 'wireless'."),
+    _f("network_rate", False, "The link rate, e.g. '25 Gb/s'."),
+    _f("nic_loadgen", False, "The LoadGen node's network card(s), e.g. 'Mellanox ConnectX-6'."),
+    _f("number_nic_loadgen", False, "How many network cards the LoadGen node uses, e.g. '1'."),
+    _f(
+        "net_software_stack_loadgen",
+        False,
+        "The LoadGen node's network software, e.g. 'aiohttp 3.9 over Linux TCP/IP'.",
+    ),
+    _f("network_protocol", False, "The protocol up to layer 4, e.g. 'HTTP/1.1 over TCP/IP'."),
+    _f("number_connections", False, "TCP connections between LoadGen and the SUT, e.g. '128'."),
+    _f("nic_sut", False, "The SUT nodes' network card(s)."),
+    _f("number_nic_sut", False, "How many network cards each SUT node uses."),
+    _f(
+        "net_software_stack_sut",
+        False,
+        "The SUT nodes' network software, e.g. 'aiohttp 3.9 over Linux TCP/IP'.",
+    ),
+    _f("network_topology", False, "How the nodes connect, e.g. 'one switch, star topology'."),
+)
+
 #: every field name, in the checker's order
 SYSTEM_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in SYSTEM_FIELDS)
 

@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from harness.config import PARENT_PID_ENV, BackendOptions, EndpointOptions, RunConfig
+from harness.config import (
+    PARENT_PID_ENV,
+    BackendOptions,
+    EndpointOptions,
+    NetworkOptions,
+    RayOptions,
+    RunConfig,
+)
 from mlperf_tui.results import EVENTS, HARNESS_STDERR, RUN_CONFIG
 from mlperf_tui.run.calibrate import CHILD_ENV, child_env
 from mlperf_tui.run.events import OnEvent, RunnerEvent
@@ -65,7 +72,7 @@ def run_config(
         scenario=scenario.value,
         mode=(run.mode.value if run is not None else "performance"),
         audit_config=(folder / "audit.config") if run is not None and run.compliance_test else None,
-        model_path=resolved.model_path if endpoint is None else None,
+        model_path=resolved.model_path if endpoint is None and profile.network is None else None,
         dataset_path=resolved.dataset_path,
         dataset_count=(run.dataset_count if run is not None else None) or resolved.dataset_count,
         cache_dir=resolved.cache_dir,
@@ -77,18 +84,41 @@ def run_config(
         endpoint=endpoint,
         expected_latency_ns=run.expected_latency_ns if run is not None else None,
         offline_calibrate_s=run.offline_calibrate_s if run is not None else None,
+        network=network_options(profile),
     )
 
 
 def backend_options(profile: Profile, scenario: Scenario) -> BackendOptions:
     """The harness's backend options of one scenario (the profile's, with its own overrides)."""
     threads, batch, streams = profile.backend.for_scenario(scenario)
+    b = profile.backend
+    ray = None
+    if b.name == "ray":
+        each = b.per_replica
+        ray = RayOptions(
+            address=b.address or "local",
+            replicas=b.replicas or 1,
+            num_cpus=each.num_cpus if each is not None else None,
+            num_gpus=each.num_gpus if each is not None else 0.0,
+            in_flight=each.in_flight if each is not None else 2,
+        )
     return BackendOptions(
-        name="onnxruntime",
-        execution_provider=profile.backend.execution_provider,
+        name=b.name,
+        execution_provider=b.execution_provider,
         intra_op_threads=threads,
         batch_size=batch,
         streams=streams,
+        ray=ray,
+    )
+
+
+def network_options(profile: Profile) -> NetworkOptions | None:
+    """The network block of a network-division profile's runs (None for the others)."""
+    n = profile.network
+    if n is None:
+        return None
+    return NetworkOptions(
+        nodes=tuple(n.nodes), dispatch=n.dispatch, timeout_s=n.timeout_s, in_flight=n.in_flight
     )
 
 

@@ -174,6 +174,24 @@ def system_facts(profile: Profile) -> dict[str, Any]:
         return {"_error": {"value": "", "status": "error", "reason": str(exc)}}
 
 
+def machines_facts(profile: Profile, local: dict[str, Any]) -> dict[str, Any]:
+    """system.json made to describe the SUT's nodes, for a Ray cluster (not ``local``) or the
+    network division's SUT nodes (:func:`mlperf_tui.cluster.facts.cluster_facts`); as it is
+    for one machine. A cluster that cannot be used is the ClusterError with its fix."""
+    if profile.network is None and (
+        profile.backend.name != "ray" or (profile.backend.address or "local") == "local"
+    ):
+        return local
+    from mlperf_tui.cluster.facts import cluster_facts
+    from mlperf_tui.run.preflight.machines import check_machines
+
+    check = check_machines(profile)
+    if check is None:
+        return local
+    in_flight = profile.network.in_flight if profile.network is not None else 0
+    return cluster_facts(check, local, in_flight=in_flight)
+
+
 @contextlib.contextmanager
 def _writing(folder: Path) -> Iterator[None]:
     """Writes into the results folder ``folder``: an OSError is the user error with the fix."""
@@ -243,6 +261,7 @@ def execute(
             runs_dir.mkdir(exist_ok=True)
             (folder / PROFILE).write_text(dump_profile(profile), encoding="utf-8")
             system_json = dict(system) if system is not None else system_facts(profile)
+            system_json = machines_facts(profile, system_json)
             write_json(folder / SYSTEM, system_json)
             write_json(folder / PLAN, [r.to_dict() for r in plan])
             # the exact commands behind these runs, before the first one starts

@@ -16,8 +16,10 @@ calibration is given), and it writes nothing. Three kinds of item:
   stand-in data set, preprocessing samples) where the benchmark's registry entry has a rule
   of thumb;
 - ``power`` (a profile with a ``power:`` block): the power-dev checkout, the director's power
-  server and the clocks (:mod:`mlperf_tui.run.preflight.power`); the only items that reach
-  another machine.
+  server and the clocks (:mod:`mlperf_tui.run.preflight.power`);
+- ``machines`` (a Ray backend or the network division): the cluster and whether the replicas
+  fit, or each SUT node's service (:mod:`mlperf_tui.run.preflight.machines`); these and the
+  power items are the only ones that reach another machine.
 
 An item is ``ok``, a ``shortage`` (with a fix naming concrete options), ``unknown`` (a size
 that cannot be learnt, such as a download whose server does not say it: never a failure, and
@@ -43,6 +45,7 @@ from mlperf_tui.run.preflight.items import (
     _provider_item,
     _time_items,
 )
+from mlperf_tui.run.preflight.machines import MachinesCheck, machines_items
 from mlperf_tui.run.preflight.model import (
     DISK_MARGIN_FRACTION,
     DISK_MARGIN_MAX_BYTES,
@@ -104,6 +107,7 @@ def preflight(
     head: Callable[[str], tuple[int | None, str]] | None = None,
     cores: int | None = None,
     power_probe: Probe | None = None,
+    machines_check: MachinesCheck | None = None,
 ) -> Preflight:
     """What the profile's runs will need against what this machine has (writes nothing).
 
@@ -113,7 +117,9 @@ def preflight(
     size (an HTTP HEAD by default); ``cores`` sizes the one-off work's estimates (None: this
     machine's physical cores). With a ``power:`` block, the power items
     (:mod:`~mlperf_tui.run.preflight.power`) probe the director (``power_probe``: the
-    probe, :func:`mlperf_tui.power.director.probe` by default).
+    probe, :func:`mlperf_tui.power.director.probe` by default). A Ray or network profile's
+    machines (:mod:`~mlperf_tui.run.preflight.machines`) are checked with ``machines_check``
+    (:func:`~mlperf_tui.run.preflight.machines.check_machines` by default).
     """
     from mlperf_tui.assets import CACHE_ENV, cache_root
     from mlperf_tui.run.execute import results_root_for
@@ -167,6 +173,7 @@ def preflight(
     if provider is not None:
         items.append(provider)
     items += power_items(profile, profile_path, power_probe)
+    items += machines_items(profile, machines_check)
     items.append(
         _memory_item(
             entry, bench.performance_sample_count, size, model_asset.size, available_memory(), fixes

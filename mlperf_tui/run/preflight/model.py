@@ -95,7 +95,7 @@ class DiskUse:
 class PreflightItem:
     """One check: what is needed against what there is."""
 
-    kind: str  # "disk" | "memory" | "time"
+    kind: str  # "disk" | "memory" | "time" | "provider" | "power" | "machines"
     what: str
     #: bytes (disk, memory) or seconds (time); None: unknown
     needed: float | None
@@ -114,14 +114,14 @@ class PreflightItem:
         return "s" if self.kind == "time" else "bytes"
 
     def needed_text(self) -> str:
-        if self.kind in ("provider", "power"):
+        if self.kind in ("provider", "power", "machines"):
             return "-"
         if self.kind == "time":
             return "unknown" if self.needed is None else format_duration(self.needed)
         return _bytes(self.needed)
 
     def available_text(self) -> str:
-        if self.kind in ("time", "provider", "power"):
+        if self.kind in ("time", "provider", "power", "machines"):
             return "-"
         return _bytes(self.available)
 
