@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 from mlperf_tui import benchmarks, rules
 from mlperf_tui.errors import AssetError
@@ -200,6 +202,53 @@ def not_submittable_reasons(results: Results) -> list[str]:
     return reasons
 
 
+#: what the harness writes beside LoadGen's logs of a run on several machines: where the Ray
+#: replicas were (harness.backends.ray), what each SUT node served (harness.network)
+CLUSTER_FILE = "cluster.json"
+NETWORK_FILE = "network.json"
+
+
+def _run_file(results: Results, name: str) -> dict[str, Any] | None:
+    """``name`` of the first performance run that has it (in its folder or its LoadGen one)."""
+    from mlperf_tui.run.power_run import LOADGEN_DIR
+
+    for run in results.runs:
+        if run.mode != "performance":
+            continue
+        for folder in (run.folder, run.folder / LOADGEN_DIR):
+            try:
+                data = json.loads((folder / name).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict):
+                return data
+    return None
+
+
+def machines_note(results: Results) -> str:
+    """One sentence for hw_notes: where a Ray run's replicas were, or the SUT nodes a network
+    run's queries went to ('' for one machine)."""
+    ray = _run_file(results, CLUSTER_FILE)
+    if ray is not None:
+        nodes = [n for n in ray.get("nodes", []) if isinstance(n, dict)]
+        total = sum(n["replicas"] for n in nodes if isinstance(n.get("replicas"), int))
+        where = ", ".join(
+            f"{n.get('hostname') or n.get('ip') or '?'}: {n.get('replicas', 0)}" for n in nodes
+        )
+        version = f"Ray {ray['ray_version']}" if ray.get("ray_version") else "Ray"
+        count = f"{len(nodes)} node" + ("s" if len(nodes) != 1 else "")
+        return f"{version}: {total} ONNX Runtime replicas on {count} ({where})."
+    network = _run_file(results, NETWORK_FILE)
+    if network is not None:
+        nodes = [n for n in network.get("nodes", []) if isinstance(n, dict)]
+        where = ", ".join(str(n.get("url", "?")) for n in nodes)
+        return (
+            f"LoadGen over the network: {len(nodes)} SUT nodes ({where}), "
+            f"{network.get('dispatch', '?')} dispatch."
+        )
+    return ""
+
+
 def system_json(results: Results, bench: Benchmark, system_id: str) -> dict[str, str]:
     profile = results.profile
     round_rules = rules.get_round(profile.round)
@@ -223,6 +272,9 @@ def system_json(results: Results, bench: Benchmark, system_id: str) -> dict[str,
     values["system_name"] = system_name(results)
     if "system_type" not in profile.system:
         values["system_type"] = profile.category.value
+    placement = machines_note(results)
+    if placement:
+        values["hw_notes"] = f"{values.get('hw_notes', '')} {placement}".strip()
     reasons = not_submittable_reasons(results)
     if reasons:
         mark = f"{NOT_SUBMITTABLE_MARK}: " + "; ".join(reasons) + "."

@@ -382,7 +382,7 @@ def _check_model_kind(p: Profile, entry: BenchmarkEntry) -> None:
             f"use a kind that has one ({', '.join(entry.standins)}), or give the model's path",
             loc,
         )
-    if p.division == Division.CLOSED and not kind.closed:
+    if p.division in (Division.CLOSED, Division.NETWORK) and not kind.closed:
         allowed = [k.name for k in entry.models if k.closed]
         raise ProfileFieldError(
             f"the closed division runs the reference model; {kind.name} ({kind.title}) is an "
