@@ -16,6 +16,12 @@ A RUN.json with an ``endpoint`` block runs an LLM benchmark against a serving en
 a model file (harness.endpoint): no runtime is loaded, the engine is probed before LoadGen
 starts, and the ``progress``, ``result`` and ``error`` events carry an ``endpoint`` object
 (requests in flight, failures by kind, tokens per second, TTFT/TPOT; see harness.endpoint).
+
+A RUN.json with a ``network`` block is a network-division run (harness.network): LoadGen and
+the data set here, the model on SUT nodes that each run ``python -m harness serve --config
+SERVE.json [--host H] [--port P]``; LoadGen drives the query dispatch library
+(harness.network.qdl), which probes every node before LoadGen starts and writes
+``network.json`` (each node's requests, samples, failures) into the output folder.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from harness.events import EventWriter
 if TYPE_CHECKING:
     from harness.endpoint.run import EndpointRun
     from harness.endpoint.sut import EndpointSUT
+    from harness.network.qdl import NetworkRun, NetworkSUT
     from harness.sut import BaseSUT, OfflineSUT
 
 #: seconds LoadGen gets to wind down after a cancel or a failure before the process gives up
@@ -196,7 +203,14 @@ def load_model(config: RunConfig) -> tuple[Any, Any, Any]:
         raise HarnessError(e.message, e.fix) from e
     if config.model_path is None:
         raise HarnessError("model_path is null", "set model_path to the model file")
-    backend = load_backend(config.backend.name, config.model_path, config.backend)
+    backend: Any
+    if config.backend.name == "ray":
+        from harness.backends.ray import start_replicas
+
+        replicas = start_replicas(config.model_path, config.backend, config.scenario)
+        backend = replicas.proxies[0]
+    else:
+        backend = load_backend(config.backend.name, config.model_path, config.backend)
     try:
         binding = task.bind(backend.inputs, backend.outputs, config.task_options)
     except ModelBindingError as e:
@@ -208,8 +222,6 @@ def load_model(config: RunConfig) -> tuple[Any, Any, Any]:
 
 def run(config: RunConfig, writer: EventWriter) -> int:
     """The whole run; returns the exit code. Raises HarnessError for bad inputs."""
-    from harness.tasks import TaskError
-
     out_dir = config.output_dir
     writer.start(config.benchmark, config.scenario, config.mode, str(out_dir))
     try:
@@ -228,12 +240,33 @@ def run(config: RunConfig, writer: EventWriter) -> int:
             writer.endpoint_fields = endpoint.event_fields
         return _run_loadgen(config, writer, endpoint.prompts, None, None, None, endpoint)
 
+    if config.network is not None:
+        from harness.network.qdl import NetworkRun
+
+        nodes = ", ".join(config.network.nodes)
+        writer.phase("loading_model", f"Checking the SUT nodes {nodes}")
+        network = NetworkRun(config)  # every node probed; the task bound over their model
+        print(f"harness: {network.description}; {network.binding.describe()}", file=sys.stderr)
+        dataset = _open_dataset(config, writer, network.task, network.binding)
+        return _run_loadgen(
+            config, writer, dataset, network.task, [], network.binding, None, network
+        )
+
     model_name = config.model_path.name if config.model_path is not None else "the model"
     writer.phase("loading_model", f"Loading {model_name}")
     task, backend, binding = load_model(config)
-    backends = [backend, *extra_streams(config)]
+    backends = [backend, *extra_streams(config, backend)]
     streams = f" x {len(backends)} streams" if len(backends) > 1 else ""
     print(f"harness: {backend.description}{streams}; {binding.describe()}", file=sys.stderr)
+
+    dataset = _open_dataset(config, writer, task, binding)
+    return _run_loadgen(config, writer, dataset, task, backends, binding, None)
+
+
+def _open_dataset(config: RunConfig, writer: EventWriter, task: Any, binding: Any) -> Any:
+    """The run's data set, opened for the task's binding; all of it preprocessed (cached on
+    disk) first in accuracy mode, never inside LoadGen's test."""
+    from harness.tasks import TaskError
 
     writer.phase("loading_dataset", f"Opening the data set in {config.dataset_path}")
     try:
@@ -241,7 +274,6 @@ def run(config: RunConfig, writer: EventWriter) -> int:
             config.dataset_path, config.cache_dir, config.dataset_count, binding
         )
         if config.mode == "accuracy":
-            # preprocess everything now (cached on disk), never inside LoadGen's test
             last = [0.0]
 
             def progress(label: str, done: int, total: int | None) -> None:
@@ -253,13 +285,36 @@ def run(config: RunConfig, writer: EventWriter) -> int:
             dataset.preprocess(None, progress)
     except TaskError as e:
         raise HarnessError(e.message, e.fix) from e
-    return _run_loadgen(config, writer, dataset, task, backends, binding, None)
+    return dataset
 
 
-def extra_streams(config: RunConfig) -> list[Any]:
-    """The sessions of streams 2..N (Offline and Server run several; the others one)."""
+def _ray_cluster_json(config: RunConfig, replicas: Any) -> None:
+    """Where the run's Ray replicas are: one line on stderr, and the output folder's
+    cluster.json (harness.backends.ray.RayReplicas.cluster_info)."""
+    import json
+
+    path = config.output_dir / "cluster.json"
+    try:
+        path.write_text(json.dumps(replicas.cluster_info(), indent=2) + "\n", encoding="utf-8")
+    except OSError as e:
+        raise HarnessError(
+            f"cannot write {path}: {e.strerror}", "choose a writable output folder"
+        ) from e
+    print(f"harness: {replicas.where()}", file=sys.stderr)
+
+
+def extra_streams(config: RunConfig, first: Any = None) -> list[Any]:
+    """The sessions of streams 2..N (Offline and Server run several; the others one); for
+    backend.name ray, the proxies after ``first`` (load_model's) of the run's replicas, whose
+    places go to stderr and cluster.json."""
     from harness.backends import load_backend
 
+    if config.backend.name == "ray":
+        replicas = getattr(first, "replicas", None)
+        if replicas is None:
+            return []
+        _ray_cluster_json(config, replicas)
+        return list(replicas.proxies[1:])
     if config.scenario not in ("Offline", "Server") or config.backend.streams <= 1:
         return []
     assert config.model_path is not None
@@ -277,13 +332,16 @@ def _run_loadgen(
     backend: Any,
     binding: Any,
     endpoint: EndpointRun | None,
+    network: NetworkRun | None = None,
 ) -> int:
-    """LoadGen's test over the opened data set, with the built-in SUT or the endpoint's."""
+    """LoadGen's test over the opened data set, with the built-in SUT, the endpoint's or the
+    network division's query dispatch library."""
     from harness.tasks import TaskError
 
     out_dir = config.output_dir
     import mlperf_loadgen as lg
 
+    from harness.network.qdl import NetworkSUT
     from harness.qsl import QuerySampleLibrary
     from harness.sut import OfflineSUT, RunState, make_sut
 
@@ -295,9 +353,11 @@ def _run_loadgen(
         dataset,
         on_load=lambda n: writer.phase("loading_dataset", f"Loading {n} samples into memory"),
     )
-    sut: BaseSUT | EndpointSUT
+    sut: BaseSUT | EndpointSUT | NetworkSUT
     if endpoint is not None:
         sut = endpoint.make_sut(settings, state)
+    elif network is not None:
+        sut = network.make_sut(dataset, state)
     else:
         sut = make_sut(
             config.scenario,
@@ -311,9 +371,12 @@ def _run_loadgen(
             server_max_wait_ms=config.server_max_wait_ms,
             server_latency_bound_ns=int(settings.server_target_latency_ns),
         )
-    if config.offline_calibrate_s is not None and isinstance(sut, OfflineSUT):
-        calibrate_offline(config, lg, settings, sut, qsl, writer)
-        state.reset_counts()
+    if config.offline_calibrate_s is not None and sut.scenario == "Offline":
+        if isinstance(sut, OfflineSUT | NetworkSUT):
+            calibrate_offline(config, lg, settings, sut, qsl, writer)
+            state.reset_counts()
+        if isinstance(sut, NetworkSUT):
+            sut.reset_counts()
     sut_handle = sut.construct()
     qsl_handle = qsl.construct()
     no_audit_dir = tempfile.mkdtemp(prefix="harness-no-audit-")
@@ -427,7 +490,12 @@ def _run_loadgen(
 
 
 def calibrate_offline(
-    config: RunConfig, lg: Any, settings: Any, sut: OfflineSUT, qsl: Any, writer: EventWriter
+    config: RunConfig,
+    lg: Any,
+    settings: Any,
+    sut: OfflineSUT | NetworkSUT,
+    qsl: Any,
+    writer: EventWriter,
 ) -> None:
     """Time the Offline SUT in a short LoadGen test of its own (``config.offline_calibrate_s``
     seconds, logs in a scratch folder) right before the run, and set the run's
@@ -471,7 +539,7 @@ def calibrate_offline(
 
 
 def _offline_probe(
-    lg: Any, settings: Any, sut: OfflineSUT, qsl: Any, qps: float, seconds: float
+    lg: Any, settings: Any, sut: OfflineSUT | NetworkSUT, qsl: Any, qps: float, seconds: float
 ) -> tuple[float, float]:
     """One short LoadGen Offline test of ``sut`` sized for ``seconds`` at ``qps``, its logs in a
     scratch folder: (LoadGen's samples per second or 0.0 when it failed, wall seconds)."""
@@ -655,11 +723,25 @@ def main(argv: list[str] | None = None) -> int:
     tune_parser.add_argument(
         "--samples", type=int, default=None, help="run on this many data set samples"
     )
+    serve_parser = sub.add_parser(
+        "serve", help="serve SERVE.json's model as a SUT node of the network division"
+    )
+    serve_parser.add_argument("--config", required=True, help="path of SERVE.json")
+    serve_parser.add_argument(
+        "--host", default="0.0.0.0", help="the address to listen on (default: every interface)"
+    )
+    serve_parser.add_argument(
+        "--port", type=int, default=8100, help="the port (0: a free one, named when ready)"
+    )
     args = parser.parse_args(argv)
     if args.command == "calibrate":
         return _calibrate_main(args)
     if args.command == "tune":
         return _tune_main(args)
+    if args.command == "serve":
+        from harness.network.service import serve_main
+
+        return serve_main(args.config, args.host, args.port)
 
     writer = RunEventWriter(_redirect_stdout(), start_ns)
     config: RunConfig | None = None

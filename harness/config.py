@@ -604,6 +604,158 @@ def parse_network(data: Any) -> NetworkOptions:
     )
 
 
+#: what the network division's rules want in the SUT name (LoadGen's ``sut_name``)
+NETWORK_SUT_NAME = "Network SUT"
+_SERVE_REQUIRED = ("schema_version", "task", "model_path", "backend", "sut_name")
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """SERVE.json: what one SUT node of the network division serves (harness.network.service).
+
+    Example::
+
+        {
+          "schema_version": 1,
+          "task": "imagenet_classification",
+          "task_options": {"preprocessing": "resnet"},
+          "model_path": "/abs/model.onnx",
+          "backend": {"name": "onnxruntime", "execution_provider": "CPUExecutionProvider",
+                      "intra_op_threads": 0, "batch_size": 32, "streams": 1},
+          "sut_name": "mlperf-tui resnet50 Network SUT",
+          "max_wait_ms": 2.0,
+          "system": {"host_processor_model_name": "..."}
+        }
+
+    ``task_options``, ``max_wait_ms`` and ``system`` are optional. ``backend`` is RUN.json's
+    block (:func:`parse_backend`); ``batch_size`` is the largest batch the service runs and
+    ``streams`` its worker threads. ``sut_name`` must contain :data:`NETWORK_SUT_NAME`.
+    ``system`` is the node's hardware description (written by mlperf-tui), returned as it is.
+    :func:`load_serve_config` and :meth:`write` are the only reader and writer of SERVE.json.
+    """
+
+    task: str
+    model_path: Path
+    backend: BackendOptions
+    sut_name: str
+    task_options: Mapping[str, Any] = field(default_factory=dict)
+    #: how long a free worker waits for more requests to fill its batch, at most
+    max_wait_ms: float = 2.0
+    system: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        b = self.backend
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "task": self.task,
+            "task_options": dict(self.task_options),
+            "model_path": str(self.model_path),
+            "backend": {
+                "name": b.name,
+                "execution_provider": b.execution_provider,
+                "intra_op_threads": b.intra_op_threads,
+                "batch_size": b.batch_size,
+                "streams": b.streams,
+            },
+            "sut_name": self.sut_name,
+            "max_wait_ms": self.max_wait_ms,
+            "system": dict(self.system),
+        }
+
+    def write(self, path: Path | str) -> Path:
+        """Write this config as SERVE.json (atomically)."""
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, target)
+        return target
+
+
+def parse_serve_config(data: Any, source: str = "SERVE.json") -> ServeConfig:
+    """Validate the decoded SERVE.json; ConfigError naming the key that is wrong, with the fix."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source} is not a JSON object", "write SERVE.json as {...}")
+    for key in data:
+        if key not in _SERVE_KEYS:
+            raise _unknown_key_error(source, key, _SERVE_KEYS)
+    missing = [k for k in _SERVE_REQUIRED if k not in data]
+    if missing:
+        raise ConfigError(f"{source}: missing {', '.join(missing)}", "add the missing keys")
+    version = data["schema_version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version != SCHEMA_VERSION:
+        raise ConfigError(
+            f"{source}: schema_version is {_shown(version)}",
+            f"this harness reads schema_version {SCHEMA_VERSION}; regenerate SERVE.json",
+        )
+    name = _string("sut_name", data["sut_name"])
+    if NETWORK_SUT_NAME not in name:
+        raise ConfigError(
+            f'sut_name "{name}" does not contain "{NETWORK_SUT_NAME}"',
+            f'the network division\'s rules want "{NETWORK_SUT_NAME}" in the SUT name: '
+            f'e.g. "{name} {NETWORK_SUT_NAME}"',
+        )
+    backend = parse_backend(data["backend"])
+    if backend.name == "ray":
+        raise ConfigError(
+            "a SUT service runs the model itself; backend.name ray does not apply",
+            'use "name": "onnxruntime"',
+        )
+    options = data.get("task_options", {})
+    if not isinstance(options, dict) or not all(
+        isinstance(k, str) and _plain(v) for k, v in options.items()
+    ):
+        raise ConfigError(
+            f"task_options is {_shown(options)}",
+            'write it as an object of names and plain values, e.g. {"preprocessing": "resnet"}',
+        )
+    system = data.get("system", {})
+    try:
+        plain = isinstance(system, dict) and _json_value(system)
+    except RecursionError:
+        plain = False
+    if not plain:
+        raise ConfigError(
+            f"system is {_shown(system)}",
+            "write it as a JSON object (the node's systems-JSON values), or leave it out",
+        )
+    model = _path("model_path", data["model_path"], "any")
+    if not model.is_file():
+        raise ConfigError(f"model_path: no such file {model}", f"check model_path in {source}")
+    return ServeConfig(
+        task=_string("task", data["task"]),
+        model_path=model,
+        backend=backend,
+        sut_name=name,
+        task_options=options,
+        max_wait_ms=_number("max_wait_ms", data.get("max_wait_ms", 2.0), 0.0),
+        system=system,
+    )
+
+
+def load_serve_config(path: str | Path) -> ServeConfig:
+    """Read and validate SERVE.json; ConfigError (with the fix) for a file that cannot be
+    read, is not UTF-8 JSON, or is not a valid config."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"cannot read {p}: {e.strerror}", "check the --config path") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"{p} is not UTF-8 text (byte {e.start + 1} is not UTF-8)",
+            "write SERVE.json as UTF-8 JSON (mlperf-tui serve writes it so)",
+        ) from None
+    except json.JSONDecodeError as e:
+        raise ConfigError(
+            f"{p} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})",
+            "fix the JSON syntax",
+        ) from None
+    except (ValueError, RecursionError) as e:
+        why = "it nests too deeply" if isinstance(e, RecursionError) else str(e)
+        raise ConfigError(f"{p} cannot be read as JSON ({why})", "fix the JSON") from None
+    return parse_serve_config(data, source=p.name)
+
+
 def parse_backend(data: Any) -> BackendOptions:
     """The ``backend`` block (of RUN.json or of a SUT service's SERVE.json)."""
     if not isinstance(data, dict):

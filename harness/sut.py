@@ -4,8 +4,9 @@
   which costs ~60 us; answering in place costs ~3 us).
 - MultiStream: each 8-sample query is run as one batch on LoadGen's calling thread.
 - Offline: the single big query is run in batches of ``batch_size``, ordered for memory
-  locality (below), by ``streams`` threads (LoadGen's calling thread and streams - 1 more),
-  each taking the next batch and running it on its own runtime session.
+  locality (below), by ``streams`` threads (LoadGen's calling thread and streams - 1 helpers
+  that live as long as the SUT), each taking the next batch and running it on its own runtime
+  session.
 - Server: queries go into a queue; ``streams`` worker threads, each with its own session,
   take what is queued (up to ``batch_size``) as soon as they are free. A free worker that
   finds fewer queries than a batch waits for more only while the arrival rate says they are
@@ -343,9 +344,32 @@ def locality_order(indices: np.ndarray, batch_size: int) -> tuple[np.ndarray, li
 
 
 class OfflineSUT(BaseSUT):
-    """Runs the whole Offline query in locality order, on ``streams`` threads (module doc)."""
+    """Runs the whole Offline query in locality order, on ``streams`` threads (module doc).
+
+    The helper streams (all but LoadGen's calling thread) are threads that live as long as
+    the SUT, as the Server's workers do: LoadGen keeps a log buffer per thread that completes
+    samples, and a thread that exits right after a burst of completions can have its buffer
+    freed while LoadGen's logger still holds it (a crash in TlsLogger::SwapBuffers, seen with
+    four streams when a run failed mid-way).
+    """
 
     scenario = "Offline"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._job_cv = threading.Condition()
+        self._job: Any = None
+        self._job_id = 0
+        self._pending = 0
+        self._closed = False
+        self._helpers = [
+            threading.Thread(
+                target=self._helper, args=(b,), name=f"harness-stream-{i}", daemon=True
+            )
+            for i, b in enumerate(self.backends[1:], start=1)
+        ]
+        for t in self._helpers:
+            t.start()
 
     def issue(self, ids: list[int], indices: list[int]) -> None:
         started = _now()
@@ -361,6 +385,30 @@ class OfflineSUT(BaseSUT):
             self.run_batches(ordered_ids, idx[order], started, bounds)
             return
         self._run_streams(ordered_ids, idx[order], started, bounds)
+
+    def close(self) -> None:
+        with self._job_cv:
+            self._closed = True
+            self._job_cv.notify_all()
+        for t in self._helpers:
+            t.join(timeout=10)
+
+    def _helper(self, backend: Backend) -> None:
+        """A helper stream: runs each query's job on its own session until the SUT closes."""
+        seen = 0
+        while True:
+            with self._job_cv:
+                while self._job_id == seen and not self._closed:
+                    self._job_cv.wait()
+                if self._closed:
+                    return
+                seen, job = self._job_id, self._job
+            try:
+                job(backend)
+            finally:
+                with self._job_cv:
+                    self._pending -= 1
+                    self._job_cv.notify_all()
 
     def _run_streams(
         self, ids: list[int], indices: np.ndarray, started_ns: int, bounds: Sequence[int]
@@ -387,15 +435,15 @@ class OfflineSUT(BaseSUT):
                     results = None
                 self.complete(ids[lo:hi], started_ns, results)
 
-        helpers = [
-            threading.Thread(target=stream, args=(b,), name=f"harness-stream-{i}", daemon=True)
-            for i, b in enumerate(self.backends[1:], start=1)
-        ]
-        for t in helpers:
-            t.start()
+        with self._job_cv:
+            self._job = stream
+            self._pending = len(self._helpers)
+            self._job_id += 1
+            self._job_cv.notify_all()
         stream(self.backends[0])
-        for t in helpers:
-            t.join()
+        with self._job_cv:
+            while self._pending > 0:
+                self._job_cv.wait()
 
 
 class ServerSUT(BaseSUT):

@@ -211,13 +211,27 @@ def run_plain(
             # the step's "Check director", said here: a director not up yet is no reason to
             # stop writing the profile (the run's pre-flight asks it again)
             for check in wizard.check_power(answers, profiles_dir, timeout_s=2.0):
-                mark = "✓" if check.ok else "✗"
-                fix = f" (fix: {check.fix})" if check.fix and not check.ok else ""
-                echo(f"  {mark} {check.what}: {check.message}{fix}")
+                _say_check(check, echo)
+        if step.id == "hardware" and wizard.several_machines(answers):
+            # the step's "Check machines", said here: a cluster or a node not up yet is no
+            # reason to stop writing the profile (the run's pre-flight asks again)
+            echo("  Checking the machines (seconds; a cluster's nodes each run detection)...")
+            for check in wizard.check_machines(answers):
+                _say_check(check, echo)
         if step.id == "review":
             return _save(answers, asker, echo)
         index += 1
     raise AssertionError("unreachable: the review step returns")  # pragma: no cover
+
+
+def _say_check(check: wizard.AssetCheck, echo: Callable[[str], None]) -> None:
+    """One on-the-spot check: ✓ or ✗, what, the message (lines indented) and the fix."""
+    mark = "✓" if check.ok else "✗"
+    fix = f" (fix: {check.fix})" if check.fix and not check.ok else ""
+    first, *more = f"{check.message}{fix}".splitlines() or [""]
+    echo(f"  {mark} {check.what}: {first}")
+    for line in more:
+        echo(f"    {line.strip()}")
 
 
 def _save(answers: Mapping[str, Any], asker: Asker, echo: Callable[[str], None]) -> Path:

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
     from harness.config import BackendOptions
 
-#: backend name -> module under harness.backends
-BACKENDS = {"onnxruntime": "harness.backends.onnxruntime"}
+#: backend name -> module under harness.backends (its ``load(model_path, options)`` gives one
+#: session; the ray module also places a run's replicas: harness.backends.ray.start_replicas)
+BACKENDS = {"onnxruntime": "harness.backends.onnxruntime", "ray": "harness.backends.ray"}
 
 
 #: ONNX tensor type strings (as ONNX Runtime reports them) -> numpy dtype names

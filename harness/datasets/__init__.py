@@ -148,6 +148,10 @@ class SampleStore:
                 array[: keep.size] = self._data[name][self._slot[keep]]
             data[name] = array
         fill(new, {name: array[keep.size :] for name, array in data.items()})
+        for array in data.values():
+            # nothing writes to loaded samples: read-only, so that a batch sliced from them can
+            # be handed on without a copy (harness.backends.ray shares them with its replicas)
+            array.flags.writeable = False
         order = np.concatenate([keep, new])
         self._slot[:] = -1
         self._slot[order] = np.arange(order.size)

@@ -37,7 +37,10 @@ def _add_serve(sub: Any) -> None:
         help="the address to listen on (default 0.0.0.0: every interface)",
     )
     p.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"the port (default {DEFAULT_PORT})"
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"the port (default {DEFAULT_PORT}; 0: a free one, named once it listens)",
     )
     p.add_argument(
         "--name",
@@ -88,7 +91,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from mlperf_tui.profile import load_profile, resolve_profile_path
     from mlperf_tui.rules.checker import NETWORK_SUT_NAME
 
-    if not 0 < args.port < 65536:
+    if not 0 <= args.port < 65536:
         raise UsageError(f"--port {args.port} is not a port", "give a port from 1 to 65535")
     if args.name is not None and NETWORK_SUT_NAME not in args.name:
         raise UsageError(
@@ -116,7 +119,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         source, entry, a.model.kind, None, lambda *_: None, sha256=a.model.sha256, seed=a.seed
     )
     config = serve_config(profile, Path(model_path), args.name)
-    folder = assets.cache_root(None) / "serve" / f"{socket.gethostname()}-{args.port}"
+    folder = (
+        assets.cache_root(None) / "serve" / f"{socket.gethostname()}-{args.port or os.getpid()}"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     config_path = folder / "SERVE.json"
     config_path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
@@ -132,11 +137,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "--port",
         str(args.port),
     ]
-    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    where = (
+        f"http://{socket.gethostname()}:{args.port}"
+        if args.port
+        else "the address the service names when it listens"
+    )
     print(
-        f"Serving {profile.benchmark} as a SUT node: list http://{socket.gethostname()}:"
-        f"{args.port} (or http://{shown}:{args.port}) under network: nodes: of the LoadGen "
-        "node's profile. Ctrl-C stops it.",
+        f"Serving {profile.benchmark} as a SUT node: list {where} under network: nodes: of "
+        "the LoadGen node's profile. Ctrl-C stops it.",
         file=sys.stderr,
         flush=True,
     )

@@ -22,7 +22,20 @@ from typing import Any, Literal
 
 from mlperf_tui.errors import MlperfTuiError
 
-__all__ = ["ClusterCheck", "ClusterError", "NodeInfo", "check_nodes", "check_ray"]
+__all__ = [
+    "ClusterCheck",
+    "ClusterError",
+    "NodeInfo",
+    "check_nodes",
+    "check_ray",
+    "replica_cpus",
+]
+
+
+def replica_cpus(intra_op_threads: int, num_cpus: float | None) -> float:
+    """The Ray CPUs one replica reserves: ``num_cpus`` when given, else its intra-op threads
+    (1 when those are 0, sized to the cores): the harness's rule (harness.config.RayOptions)."""
+    return float(num_cpus) if num_cpus is not None else float(intra_op_threads or 1)
 
 
 class ClusterError(MlperfTuiError):

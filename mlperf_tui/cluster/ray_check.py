@@ -37,7 +37,7 @@ def head_address(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port) if port else default
 
 
-def reachable(host: str, port: int, what: str) -> None:
+def reachable(host: str, port: int, what: str, start: str) -> None:
     """ClusterError (with the fix) unless ``host:port`` accepts a TCP connection quickly."""
     try:
         with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
@@ -49,7 +49,7 @@ def reachable(host: str, port: int, what: str) -> None:
         fix = "check that the machine is up and that a firewall lets this port through"
     except ConnectionRefusedError:
         why = "the connection was refused"
-        fix = f"start it there ({what}), or check the port"
+        fix = f"start it there ({start}), or check the port"
     except OSError as exc:
         why, fix = exc.strerror or str(exc), "check the address and the network"
     raise ClusterError(f"cannot reach {what} at {host}:{port}: {why}", fix)
@@ -63,7 +63,6 @@ def _gib(value: Any) -> str:
 
 
 def _local_check(replicas: int, num_cpus: float, num_gpus: float) -> ClusterCheck:
-    facts = local_system()
     cores = os.cpu_count() or 1
     lines = [
         f"address local: each run starts a one-node Ray cluster on this machine for "
@@ -78,7 +77,6 @@ def _local_check(replicas: int, num_cpus: float, num_gpus: float) -> ClusterChec
         name=socket.gethostname(),
         address="127.0.0.1",
         detail=f"{cores} CPUs (this machine)",
-        system=facts,
     )
     return ClusterCheck("ray", (node,), tuple(lines))
 
@@ -96,10 +94,17 @@ def check_ray(
     if address.strip() == "local":
         return _local_check(replicas, num_cpus, num_gpus)
     host, port = head_address(address)
-    reachable(host, port, "the Ray cluster's head (ray start --head)")
+    reachable(host, port, "the Ray cluster's head", "ray start --head")
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "mlperf_tui.cluster.ray_probe", address.strip()],
+            [
+                sys.executable,
+                "-m",
+                "mlperf_tui.cluster.ray_probe",
+                address.strip(),
+                "--timeout",
+                str(timeout_s),
+            ],
             capture_output=True,
             text=True,
             timeout=timeout_s + 60,

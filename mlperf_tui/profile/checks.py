@@ -97,7 +97,7 @@ def _check_against_rules(p: Profile) -> None:
             ("scenarios", i),
         )
 
-    if p.division == Division.CLOSED:
+    if p.division.strict:
         required = rules.required_scenarios(bench, p.category)
         inferred = _inferable(bench, p.scenarios) if p.infer_from_singlestream else ()
         missing = [s for s in required if s not in p.scenarios and s not in inferred]
@@ -382,7 +382,7 @@ def _check_model_kind(p: Profile, entry: BenchmarkEntry) -> None:
             f"use a kind that has one ({', '.join(entry.standins)}), or give the model's path",
             loc,
         )
-    if p.division in (Division.CLOSED, Division.NETWORK) and not kind.closed:
+    if p.division.strict and not kind.closed:
         allowed = [k.name for k in entry.models if k.closed]
         raise ProfileFieldError(
             f"the closed division runs the reference model; {kind.name} ({kind.title}) is an "

@@ -345,7 +345,7 @@ def allowed_scenarios(
     b = get_benchmark(bench)
     cat = parse_category(category)
     div = parse_division(division)
-    if div is Division.CLOSED or cat in b.required_scenarios:
+    if div.strict or cat in b.required_scenarios:
         required = _in_category(b, cat)
         optional = b.optional_scenarios.get(cat, ())
         return tuple(s for s in SCENARIO_ORDER if s in required or s in optional)

@@ -72,7 +72,9 @@ def run_config(
         scenario=scenario.value,
         mode=(run.mode.value if run is not None else "performance"),
         audit_config=(folder / "audit.config") if run is not None and run.compliance_test else None,
-        model_path=resolved.model_path if endpoint is None and profile.network is None else None,
+        # a network run loads no model here (the SUT nodes do), but its RUN.json still names
+        # the profile's model file: the package describes the model from it
+        model_path=resolved.model_path if endpoint is None else None,
         dataset_path=resolved.dataset_path,
         dataset_count=(run.dataset_count if run is not None else None) or resolved.dataset_count,
         cache_dir=resolved.cache_dir,

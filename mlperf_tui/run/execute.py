@@ -599,6 +599,10 @@ def time_model(
             None, profile, resolved, folder, task=entry.task, task_options=dict(model.task_options)
         )
         config = dataclasses.replace(config, backend=backend_options(profile, throughput_scenario))
+        if config.network is not None:
+            # the SUT nodes run the profile's model: it is timed here, on the same file (the
+            # Offline run times itself through the nodes before LoadGen starts)
+            config = dataclasses.replace(config, network=None)
         if batch_size is not None:
             config = dataclasses.replace(
                 config, backend=dataclasses.replace(config.backend, batch_size=batch_size)

@@ -19,7 +19,7 @@ from harness.config import CALIBRATED_QPS_HEADROOM
 from mlperf_tui import benchmarks, rules
 from mlperf_tui.errors import RulesError, RunError
 from mlperf_tui.results import run_id_for as results_run_id
-from mlperf_tui.rules.model import Benchmark, Division, Execution, Mode, Round, Scenario
+from mlperf_tui.rules.model import Benchmark, Execution, Mode, Round, Scenario
 from mlperf_tui.run.calibrate import Calibration, rule_of_thumb
 from mlperf_tui.run.settings import (
     HARNESS_QUERY_OVERHEAD_S,
@@ -355,7 +355,7 @@ def plan_runs(
     cal = calibration or rule_of_thumb(profile)
     n_samples = _dataset_size(profile, bench, dataset_size)
     tests: tuple[str, ...] = ()
-    if profile.division == Division.CLOSED:
+    if profile.division.strict:
         tests = rules.compliance_tests(bench, profile.division)
     plan: list[PlannedRun] = []
     accuracy_samples = (

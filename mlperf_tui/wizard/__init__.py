@@ -8,7 +8,8 @@ wrote it.
 
 The steps follow the order decisions are made (:mod:`.steps`): the round and the category,
 then the benchmark list they allow, grouped by what produces the results (:mod:`.catalog`),
-the division, the machine (:mod:`.hardware`), the scenarios, the assets (or the serving engine,
+the division, the machine (:mod:`.hardware`; one machine, a Ray cluster or the network
+division's SUT nodes: :mod:`.machines_step`), the scenarios, the assets (or the serving engine,
 or the logs to import), the settings, power measurement (:mod:`.power_step`, off by default)
 and the review with its pre-flight check. The answers and the profile convert both ways
 (:mod:`.answers`); :mod:`.checks` checks them as the user goes.
@@ -42,6 +43,12 @@ from mlperf_tui.wizard.checks import (
     steps_for,
 )
 from mlperf_tui.wizard.hardware import fields_to_ask
+from mlperf_tui.wizard.machines_step import (
+    check_machines,
+    machines_choices,
+    machines_problems,
+    several_machines,
+)
 from mlperf_tui.wizard.model import (
     Answers,
     AssetCheck,
@@ -76,6 +83,7 @@ __all__ = [
     "build_profile",
     "calibrate_targets",
     "check_assets",
+    "check_machines",
     "check_power",
     "check_step",
     "coerce",
@@ -84,6 +92,8 @@ __all__ = [
     "format_seconds",
     "harnesses_for",
     "implications",
+    "machines_choices",
+    "machines_problems",
     "next_step",
     "normalise",
     "open_profile",
@@ -95,6 +105,7 @@ __all__ = [
     "runner_estimate",
     "runner_preflight",
     "save_answers",
+    "several_machines",
     "step",
     "steps_for",
 ]

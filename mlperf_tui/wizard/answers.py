@@ -21,7 +21,9 @@ from mlperf_tui.profile import (
     profile_to_dict,
     save_profile,
 )
-from mlperf_tui.rules.model import Scenario
+from mlperf_tui.rules.model import Division, Scenario
+from mlperf_tui.rules.systems import NETWORK_SYSTEM_FIELDS
+from mlperf_tui.wizard.machines_step import machines_answers, machines_data
 from mlperf_tui.wizard.model import Answers
 from mlperf_tui.wizard.power_step import power_answers, power_data
 
@@ -32,6 +34,9 @@ LATENCY_SCENARIOS: tuple[Scenario, ...] = (Scenario.SINGLE_STREAM, Scenario.MULT
 SYSTEM_PREFIX = "system."
 #: prefix of the per-scenario targets (profile ``targets:``)
 TARGET_PREFIX = "target."
+
+#: the systems-JSON fields of the network division only
+_NETWORK_FIELDS: frozenset[str] = frozenset(f.name for f in NETWORK_SYSTEM_FIELDS)
 
 #: what the engine questions start from (a local OpenAI-compatible server's usual address)
 ENDPOINT_DEFAULTS: Mapping[str, Any] = {
@@ -87,6 +92,7 @@ def answers_from_profile(profile: Profile) -> Answers:
         "system_name": data.get("system_name", ""),
         "output": data.get("output", ""),
         **ENDPOINT_DEFAULTS,
+        **machines_answers(backend, data.get("network")),
         **power_answers(data.get("power")),
     }
     endpoint = data.get("endpoint")
@@ -195,6 +201,8 @@ def profile_data(answers: Mapping[str, Any]) -> dict[str, Any]:
     """The profile as plain data (before validation), from the answers."""
     a = answers
     harness = str(a.get("harness") or "builtin")
+    # the network-mode systems-JSON fields belong to the network division's answers only
+    network = a.get("division") == Division.NETWORK.value
     scenarios = [str(s) for s in a["scenarios"]]
     targets: dict[str, Any] = {}
     for scenario in scenarios:
@@ -219,11 +227,15 @@ def profile_data(answers: Mapping[str, Any]) -> dict[str, Any]:
         "system": {
             key.removeprefix(SYSTEM_PREFIX): str(value).strip()
             for key, value in a.items()
-            if key.startswith(SYSTEM_PREFIX) and not _blank(value)
+            if key.startswith(SYSTEM_PREFIX)
+            and not _blank(value)
+            and (network or key.removeprefix(SYSTEM_PREFIX) not in _NETWORK_FIELDS)
         },
     }
+    ray, nodes = machines_data(a)
     if harness == "builtin":
         data["backend"] = {
+            **ray,  # name, address, replicas, per_replica of a Ray cluster; none for one machine
             "execution_provider": a["execution_provider"],
             "intra_op_threads": int(a["intra_op_threads"]),
             "batch_size": int(a["batch_size"]),
@@ -237,6 +249,8 @@ def profile_data(answers: Mapping[str, Any]) -> dict[str, Any]:
         data["assets"] = _assets_data(a)
     else:
         data["import_from"] = str(a.get("import_from", "")).strip()
+    if nodes is not None:
+        data["network"] = nodes
     for key in ("submitter", "system_name", "output"):
         if not _blank(a.get(key)):
             data[key] = str(a[key]).strip()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlperf_tui import benchmarks
 from mlperf_tui.errors import MlperfTuiError
@@ -14,9 +14,13 @@ from mlperf_tui.profile import Profile
 from mlperf_tui.rules.model import Category, Scenario
 from mlperf_tui.wizard import catalog
 from mlperf_tui.wizard.answers import TARGET_PREFIX, _blank, build_profile
+from mlperf_tui.wizard.machines_step import machines_problems
 from mlperf_tui.wizard.model import Answers, AssetCheck, Info, Kind, Question, WizardContext
 from mlperf_tui.wizard.power_step import power_problems
 from mlperf_tui.wizard.steps import STEP_IDS, STEPS, bench_of, step
+
+if TYPE_CHECKING:
+    from mlperf_tui.cluster import ClusterCheck
 
 
 def runner_estimate(cores: int | None) -> Callable[[Profile], list[tuple[str, float]]]:
@@ -46,8 +50,9 @@ def runner_preflight(
     what the runs need (disk per filesystem, memory, time) against what the machine has, and
     whether anything is short. The plan's estimates are the rule of thumb for ``cores``.
 
-    With power, the director is asked with a short timeout (:data:`REVIEW_PROBE_TIMEOUT_S`):
-    the review is drawn while the user waits, and the run's own pre-flight asks again."""
+    With power, the director is asked with a short timeout (:data:`REVIEW_PROBE_TIMEOUT_S`),
+    and so are a Ray profile's cluster and a network profile's SUT nodes: the review is drawn
+    while the user waits, and the run's own pre-flight asks again."""
 
     def check(profile: Profile) -> tuple[list[Info], bool]:
         from mlperf_tui import run as runner
@@ -56,12 +61,30 @@ def runner_preflight(
         def quick_probe(address: str, port: int, timeout_s: float) -> DirectorInfo:
             return probe(address, port, min(timeout_s, REVIEW_PROBE_TIMEOUT_S))
 
+        def quick_machines(p: Profile) -> ClusterCheck:
+            # the nodes' services answer in milliseconds; a Ray cluster's full check (a
+            # probe process, detection on every node) takes seconds: here only its head
+            from mlperf_tui.cluster import ClusterCheck
+            from mlperf_tui.cluster.ray_check import head_address, reachable
+            from mlperf_tui.run.preflight.machines import check_machines
+
+            address = p.backend.address or "local"
+            if p.network is None and address != "local":
+                host, port = head_address(address)
+                reachable(host, port, "the Ray cluster's head", "ray start --head")
+                said = f"the head answers at {host}:{port}; the runs check the whole cluster"
+                return ClusterCheck("ray", (), (said,))
+            found = check_machines(p, timeout_s=REVIEW_PROBE_TIMEOUT_S)
+            assert found is not None  # asked only of a Ray or network profile
+            return found
+
         pf = runner.preflight(
             profile,
             profile_path=(profiles_dir or Path.cwd()) / "wizard.yaml",
             calibration=runner.rule_of_thumb(profile, cores=cores),
             cores=cores,
             power_probe=quick_probe,
+            machines_check=quick_machines,
         )
         needs = tuple(
             (i.what, i.needed_text(), i.available_text(), i.status)
@@ -342,6 +365,10 @@ def check_step(step_id: str, answers: Answers, ctx: WizardContext) -> list[str]:
         return []
     if step_id == "power":
         problems = power_problems(answers)
+        if problems:
+            return problems
+    if step_id == "hardware":
+        problems = machines_problems(answers)
         if problems:
             return problems
     if step_id in ("scenarios", "assets", "engine", "import", "settings", "power", "review"):

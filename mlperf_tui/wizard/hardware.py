@@ -2,7 +2,8 @@
 was defaulted, each with its reason.
 
 The fields come from the round's systems-JSON list (``rules.systems``); the values and reasons
-from detection (:func:`mlperf_tui.system.detect`).
+from detection (:func:`mlperf_tui.system.detect`). Last comes whether the system is this machine,
+a Ray cluster or the network division's SUT nodes (:mod:`.machines_step`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from mlperf_tui import rules
 from mlperf_tui.wizard.answers import SYSTEM_PREFIX
+from mlperf_tui.wizard.machines_step import machines_questions
 from mlperf_tui.wizard.model import Choice, Info, Kind, Question, WizardContext
 
 #: why a reviewer (or a reader of the results table) looks at a field the user answers
@@ -117,7 +119,8 @@ def hardware_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Questio
                     placeholder=f"detected: {value}" if value else "blank: answer later",
                 )
             )
-    return questions
+    # last: whether the system is more than this machine (mlperf_tui.wizard.machines_step)
+    return questions + machines_questions(a, ctx)
 
 
 def hardware_info(a: Mapping[str, Any], ctx: WizardContext) -> list[Info]:

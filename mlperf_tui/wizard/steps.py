@@ -170,6 +170,19 @@ def _benchmark_info(a: Mapping[str, Any], ctx: WizardContext) -> list[Info]:
 
 
 def _division_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Question]:
+    # the network division's SUT nodes each run the built-in harness (mlperf-tui serve)
+    network = (
+        (
+            Choice(
+                "network",
+                "network: closed rules, the SUT on other machines over the network",
+                help="the closed division's scenarios, tests and accuracy target; the hardware "
+                "step asks the SUT nodes, each running mlperf-tui serve",
+            ),
+        )
+        if str(a.get("harness") or "builtin") == "builtin"
+        else ()
+    )
     return [
         Question(
             "division",
@@ -191,6 +204,7 @@ def _division_questions(a: Mapping[str, Any], ctx: WizardContext) -> list[Questi
                     help="the rules' scenarios, performance and accuracy runs, the compliance "
                     "tests, and the accuracy target",
                 ),
+                *network,
             ),
         )
     ]

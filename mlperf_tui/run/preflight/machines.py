@@ -26,23 +26,24 @@ def _item(what: str, status: str, note: str, fix: str = "") -> PreflightItem:
     return PreflightItem("machines", what, None, None, status, fix=fix, note=note)
 
 
-def check_machines(profile: Profile) -> ClusterCheck | None:
-    """The cluster or the SUT nodes of ``profile`` (None: one machine); ClusterError."""
-    from mlperf_tui.cluster import check_nodes, check_ray
+def check_machines(profile: Profile, timeout_s: float | None = None) -> ClusterCheck | None:
+    """The cluster or the SUT nodes of ``profile`` (None: one machine); ClusterError.
+    ``timeout_s`` bounds each answer (None: the checks' own)."""
+    from mlperf_tui.cluster import check_nodes, check_ray, replica_cpus
 
     if profile.network is not None:
-        return check_nodes(profile.network.nodes, timeout_s=min(10.0, profile.network.timeout_s))
+        limit = min(10.0, profile.network.timeout_s, timeout_s or 10.0)
+        return check_nodes(profile.network.nodes, timeout_s=limit)
     b = profile.backend
     if b.name != "ray":
         return None
     each = b.per_replica
-    threads = b.intra_op_threads or 1
-    cpus = each.num_cpus if each is not None and each.num_cpus is not None else float(threads)
     return check_ray(
         b.address or "local",
         b.replicas or 1,
-        cpus,
+        replica_cpus(b.intra_op_threads, each.num_cpus if each is not None else None),
         each.num_gpus if each is not None else 0.0,
+        **({} if timeout_s is None else {"timeout_s": timeout_s}),
     )
 
 

@@ -84,6 +84,10 @@ class StepScreen(Screen[None]):
                 yield field
             if self.step.id == "power":
                 yield Static("", id="power-checks")
+            if self.step.id == "hardware":
+                machine_checks = Static("", id="machine-checks")
+                machine_checks.display = wizard.several_machines(self.answers)
+                yield machine_checks
             with Vertical(id="infos-after", classes="infos"):
                 for info in infos:
                     if info.after_questions:
@@ -99,6 +103,10 @@ class StepScreen(Screen[None]):
                 check = Button("Check director", id="check-director")
                 check.display = wizard.power_measured(self.answers)
                 yield check
+            if self.step.id == "hardware":
+                machines = Button("Check machines", id="check-machines")
+                machines.display = wizard.several_machines(self.answers)
+                yield machines
             label = "Save (ctrl+n)" if self.step.id == "review" else "Next (ctrl+n)"
             yield Button(label, id="next", variant="primary")
         yield Footer()
@@ -158,6 +166,13 @@ class StepScreen(Screen[None]):
             self.query_one("#check-director", Button).display = measured
             if not measured:
                 self.query_one("#power-checks", Static).update("")
+        if self.step.id == "hardware":
+            several = wizard.several_machines(self.answers)
+            self.query_one("#check-machines", Button).display = several
+            checks = self.query_one("#machine-checks", Static)
+            checks.display = several
+            if message.key.startswith(("machines", "ray_", "network_")):
+                checks.update("")  # what was checked is no longer what is asked
         if self.step.id == "assets":
             # check again once typing pauses (opening a model file is not free)
             if self._check_timer is not None:
@@ -305,6 +320,38 @@ class StepScreen(Screen[None]):
             # in sight once the new lines are laid out (the body scrolls at 80x24)
             self.call_after_refresh(checks.scroll_visible, animate=False)
         for button in self.query("#check-director").results(Button):
+            button.disabled = False
+
+    # --- hardware: check the machines ---------------------------------------------------------
+
+    @on(Button.Pressed, "#check-machines")
+    def action_check_machines(self) -> None:
+        if self.step.id != "hardware" or not wizard.several_machines(self.answers):
+            return
+        what = (
+            f"the Ray cluster at {self.answers.get('ray_address') or '?'}"
+            if self.answers.get("machines") == "ray"
+            else "the SUT nodes"
+        )
+        self.query_one("#machine-checks", Static).update(
+            f"Asking {what} (seconds; a cluster's nodes each run detection)..."
+        )
+        self.query_one("#check-machines", Button).disabled = True
+        # the worker gets its own copy: the answers may change while it waits on the network
+        self.check_machines(dict(self.answers))
+
+    @work(thread=True, exclusive=True, group="machines-check")
+    def check_machines(self, answers: dict[str, Any]) -> None:
+        checks = wizard.check_machines(answers)
+        self.app.call_from_thread(self._machines_checked, _check_lines(checks))
+
+    def _machines_checked(self, text: str) -> None:
+        # the worker may finish while the screen is being left (its widgets already gone)
+        for checks in self.query("#machine-checks").results(Static):
+            checks.update(text)
+            # in sight once the new lines are laid out (the body scrolls at 80x24)
+            self.call_after_refresh(checks.scroll_visible, animate=False)
+        for button in self.query("#check-machines").results(Button):
             button.disabled = False
 
     # --- settings: calibration ---------------------------------------------------------------
