@@ -208,10 +208,11 @@ CLUSTER_FILE = "cluster.json"
 NETWORK_FILE = "network.json"
 
 
-def _run_file(results: Results, name: str) -> dict[str, Any] | None:
-    """``name`` of the first performance run that has it (in its folder or its LoadGen one)."""
+def _run_files(results: Results, name: str) -> list[dict[str, Any]]:
+    """``name`` of each performance run that has it (in its folder or its LoadGen one)."""
     from mlperf_tui.run.power_run import LOADGEN_DIR
 
+    found = []
     for run in results.runs:
         if run.mode != "performance":
             continue
@@ -221,25 +222,39 @@ def _run_file(results: Results, name: str) -> dict[str, Any] | None:
             except (OSError, ValueError):
                 continue
             if isinstance(data, dict):
-                return data
-    return None
+                found.append(data)
+                break
+    return found
+
+
+def _replicas(node: dict[str, Any]) -> int:
+    value = node.get("replicas")
+    return value if isinstance(value, int) and value > 0 else 0
 
 
 def machines_note(results: Results) -> str:
     """One sentence for hw_notes: where a Ray run's replicas were, or the SUT nodes a network
     run's queries went to ('' for one machine)."""
-    ray = _run_file(results, CLUSTER_FILE)
-    if ray is not None:
-        nodes = [n for n in ray.get("nodes", []) if isinstance(n, dict)]
-        total = sum(n["replicas"] for n in nodes if isinstance(n.get("replicas"), int))
+    rays = _run_files(results, CLUSTER_FILE)
+    if rays:
+        # the run with the most replicas (SingleStream and MultiStream use one)
+        def held(data: dict[str, Any]) -> list[dict[str, Any]]:
+            nodes = data.get("nodes")
+            listed = nodes if isinstance(nodes, list) else []
+            return [n for n in listed if isinstance(n, dict) and _replicas(n)]
+
+        ray = max(rays, key=lambda d: sum(_replicas(n) for n in held(d)))
+        nodes = held(ray)
+        total = sum(_replicas(n) for n in nodes)
         where = ", ".join(
             f"{n.get('hostname') or n.get('ip') or '?'}: {n.get('replicas', 0)}" for n in nodes
         )
         version = f"Ray {ray['ray_version']}" if ray.get("ray_version") else "Ray"
         count = f"{len(nodes)} node" + ("s" if len(nodes) != 1 else "")
         return f"{version}: {total} ONNX Runtime replicas on {count} ({where})."
-    network = _run_file(results, NETWORK_FILE)
-    if network is not None:
+    networks = _run_files(results, NETWORK_FILE)
+    if networks:
+        network = networks[0]
         nodes = [n for n in network.get("nodes", []) if isinstance(n, dict)]
         where = ", ".join(str(n.get("url", "?")) for n in nodes)
         return (

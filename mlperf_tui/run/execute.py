@@ -603,11 +603,23 @@ def time_model(
             # the SUT nodes run the profile's model: it is timed here, on the same file (the
             # Offline run times itself through the nodes before LoadGen starts)
             config = dataclasses.replace(config, network=None)
+        replicas = 1
+        ray = config.backend.ray
+        if ray is not None:
+            # one replica's session timed here, times the replicas: starting a cluster's
+            # replicas to time them one call at a time would say far less (and take long)
+            replicas = ray.replicas
+            config = dataclasses.replace(
+                config,
+                backend=dataclasses.replace(
+                    config.backend, name="onnxruntime", streams=1, ray=None
+                ),
+            )
         if batch_size is not None:
             config = dataclasses.replace(
                 config, backend=dataclasses.replace(config.backend, batch_size=batch_size)
             )
-        return calibrate(
+        timed = calibrate(
             config,
             folder / RUN_CONFIG,
             python_path=entry.python_path,
@@ -615,6 +627,9 @@ def time_model(
             samples=samples,
             latency_threads=latency_threads,
         )
+        if replicas > 1:
+            timed = dataclasses.replace(timed, throughput=timed.throughput * replicas)
+        return timed
 
 
 def prepare(
