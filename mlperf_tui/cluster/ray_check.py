@@ -11,30 +11,22 @@ from typing import Any
 
 from mlperf_tui.cluster import ClusterCheck, ClusterError, NodeInfo
 
-#: the port of a Ray head's GCS when the address gives none (ray start --head's default)
-DEFAULT_RAY_PORT = 6379
-#: the port of a Ray Client server (ray://) when the address gives none
-DEFAULT_CLIENT_PORT = 10001
 #: seconds to wait for the head's port to accept a connection
 CONNECT_TIMEOUT_S = 3.0
 
 
 def head_address(address: str) -> tuple[str, int]:
-    """(host, port) of a Ray address: ``host:port``, ``host`` or ``ray://host:port``."""
-    text = address.strip()
-    client = text.startswith("ray://")
-    rest = text.removeprefix("ray://").rstrip("/")
-    host, sep, port = rest.rpartition(":")
-    if not sep:
-        host, port = rest, ""
-    if not host or (port and not port.isdigit()) or "/" in rest:
+    """(host, port) of a Ray address: ``host:port``, ``host`` or ``ray://host:port`` (the
+    harness's reading of it, harness.backends.ray, with the profile's key in the error)."""
+    from harness.backends.ray import head_address as harness_head_address
+    from harness.errors import HarnessError
+
+    try:
+        return harness_head_address(address)
+    except HarnessError as exc:
         raise ClusterError(
-            f"backend.address {address!r} is not a Ray address",
-            "write local, the head's HOST:PORT (ray start --head prints it, e.g. "
-            "10.0.0.1:6379) or ray://HOST:PORT for a Ray Client server",
-        )
-    default = DEFAULT_CLIENT_PORT if client else DEFAULT_RAY_PORT
-    return host.strip("[]"), int(port) if port else default
+            exc.message.replace("backend.ray.address", "backend.address"), exc.fix
+        ) from None
 
 
 def reachable(host: str, port: int, what: str, start: str) -> None:

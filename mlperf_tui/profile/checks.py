@@ -108,7 +108,7 @@ def _check_against_rules(p: Profile) -> None:
             ):
                 hint = " (or set infer_from_singlestream: true with SingleStream listed)"
             raise ProfileFieldError(
-                f"the closed division requires {_names(required)} for {bench.name} "
+                f"the {p.division.value} division requires {_names(required)} for {bench.name} "
                 f"({p.category.value}); missing: {_names(missing)}",
                 f"add {_names(missing)} to scenarios{hint}, or choose division: open",
                 ("scenarios",),
@@ -116,7 +116,7 @@ def _check_against_rules(p: Profile) -> None:
         one_of = rules.required_one_of(bench, p.category)
         if one_of and not any(s in p.scenarios for s in one_of):
             raise ProfileFieldError(
-                f"the closed division requires one of {_names(one_of)} for {bench.name} "
+                f"the {p.division.value} division requires one of {_names(one_of)} for {bench.name} "
                 f"({p.category.value})",
                 f"add one of {_names(one_of)} to scenarios, or choose division: open",
                 ("scenarios",),
@@ -124,7 +124,7 @@ def _check_against_rules(p: Profile) -> None:
         missing_modes = [m for m in _MODE_ORDER if m not in p.modes]
         if missing_modes:
             raise ProfileFieldError(
-                f"the closed division requires both performance and accuracy runs; "
+                f"the {p.division.value} division requires both performance and accuracy runs; "
                 f"missing: {_names(missing_modes)}",
                 "set modes: [performance, accuracy], or choose division: open",
                 ("modes",),

@@ -32,6 +32,8 @@ RAY = {
 NODES = "http://10.0.0.2:8100, http://10.0.0.3:8100"
 NETWORK = {
     "division": "network",
+    # held to the closed rules: the category's required scenarios
+    "scenarios": ["SingleStream", "MultiStream", "Offline"],
     "machines": "network",
     "network_nodes": NODES,
     "network_dispatch": "round_robin",
@@ -241,7 +243,7 @@ def test_network_answers_become_the_network_block_and_come_back() -> None:
 def test_one_machine_writes_no_ray_or_network_keys() -> None:
     # Ray and network answers typed, then one machine chosen again: none of them is written
     answers = {**wizard.default_answers(), **RAY, **NETWORK}
-    answers.update(division="open", machines="one")
+    answers.update(division="open", machines="one", scenarios=["SingleStream", "Offline"])
     data = wizard.profile_data(answers)
     assert "network" not in data
     assert not {"name", "address", "replicas", "per_replica"} & set(data["backend"])

@@ -80,6 +80,8 @@ def test_a_network_profile_makes_the_network_block_and_may_answer_its_fields() -
     profile = parse_profile(
         _profile_text(
             division="network",
+            # held to the closed rules: the category's required scenarios
+            scenarios=["SingleStream", "MultiStream", "Offline"],
             network={"nodes": NODES, "dispatch": "round_robin"},
             system={**profile_to_dict(default_profile()).get("system", {}), **answers},
         )
