@@ -202,6 +202,14 @@ def _check_machines(p: Profile) -> None:
             ("network",),
         )
     if p.division == Division.NETWORK:
+        if p.category != Category.DATACENTER:
+            raise ProfileFieldError(
+                "the network division is the datacenter suite's (the inference rules' "
+                f"Network Division), not the {p.category.value} category's",
+                "set category: datacenter (of the built-in benchmarks, 3d-unet-99 in v6.1), "
+                "or choose the closed or open division",
+                ("category",),
+            )
         if p.harness != "builtin":
             raise ProfileFieldError(
                 f"the network division runs the built-in harness's SUT on the nodes, but "

@@ -151,9 +151,17 @@ async def test_the_network_division_checks_its_node_and_refuses_bad_ones_inline(
 ) -> None:
     app = MlperfTuiApp(profiles_dir=profiles_dir)
     async with app.run_test(size=SIZE) as pilot:
-        app.answers["division"] = "network"
-        # held to the closed rules: the category's required scenarios
-        app.answers["scenarios"] = ["SingleStream", "MultiStream", "Offline"]
+        # the network division is the datacenter suite's (of the built-in benchmarks, 3D-UNet
+        # in v6.1), held to the closed rules
+        app.answers.update(
+            division="network",
+            benchmark="3d-unet-99",
+            category="datacenter",
+            scenarios=["Offline"],
+            model_kind="tiny-3d-unet",
+            dataset_count=6,
+            batch_size=1,
+        )
         app.show_step("hardware")
         await pilot.pause()
         screen = hardware_screen(app)

@@ -32,8 +32,13 @@ RAY = {
 NODES = "http://10.0.0.2:8100, http://10.0.0.3:8100"
 NETWORK = {
     "division": "network",
-    # held to the closed rules: the category's required scenarios
-    "scenarios": ["SingleStream", "MultiStream", "Offline"],
+    # the datacenter suite's (of the built-in benchmarks, 3D-UNet in v6.1), closed rules
+    "benchmark": "3d-unet-99",
+    "category": "datacenter",
+    "scenarios": ["Offline"],
+    "model_kind": "tiny-3d-unet",
+    "dataset_count": 6,
+    "batch_size": 1,
     "machines": "network",
     "network_nodes": NODES,
     "network_dispatch": "round_robin",
@@ -243,7 +248,16 @@ def test_network_answers_become_the_network_block_and_come_back() -> None:
 def test_one_machine_writes_no_ray_or_network_keys() -> None:
     # Ray and network answers typed, then one machine chosen again: none of them is written
     answers = {**wizard.default_answers(), **RAY, **NETWORK}
-    answers.update(division="open", machines="one", scenarios=["SingleStream", "Offline"])
+    answers.update(
+        division="open",
+        machines="one",
+        benchmark="resnet50",
+        category="edge",
+        scenarios=["SingleStream", "Offline"],
+        model_kind="resnet50",
+        dataset_count=1024,
+        batch_size=32,
+    )
     data = wizard.profile_data(answers)
     assert "network" not in data
     assert not {"name", "address", "replicas", "per_replica"} & set(data["backend"])

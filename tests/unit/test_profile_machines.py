@@ -16,6 +16,19 @@ from mlperf_tui.rules.systems import NETWORK_SYSTEM_FIELDS
 from mlperf_tui.run.child import backend_options, network_options
 
 NODES = ["http://127.0.0.1:8101", "http://127.0.0.1:8102"]
+#: a profile the network division takes: the datacenter suite's (of the built-in benchmarks,
+#: 3D-UNet in v6.1), Offline
+NETWORK_3D_UNET: dict[str, Any] = {
+    "division": "network",
+    "benchmark": "3d-unet-99",
+    "category": "datacenter",
+    "scenarios": ["Offline"],
+    "backend": {"batch_size": 1},
+    "assets": {
+        "model": {"source": "synthetic", "kind": "tiny-3d-unet"},
+        "dataset": {"source": "synthetic", "count": 6},
+    },
+}
 
 
 def _profile_text(**changes: Any) -> str:
@@ -60,11 +73,12 @@ def test_a_ray_backend_round_trips_and_becomes_the_harness_ray_block() -> None:
         ({"backend": _ray(per_replica={"num_cpus": 0})}, "num_cpus"),
         ({"backend": {"name": "tensorflow"}}, "name"),
         ({"network": {"nodes": NODES}}, "division"),
-        ({"division": "network"}, "network"),
-        ({"division": "network", "network": {"nodes": []}}, "nodes"),
-        ({"division": "network", "network": {"nodes": ["10.0.0.2:8100"]}}, "nodes"),
-        ({"division": "network", "network": {"nodes": [NODES[0], NODES[0] + "/"]}}, "twice"),
-        ({"division": "network", "network": {"nodes": NODES}, "backend": _ray()}, "ray"),
+        ({"division": "network"}, "datacenter"),
+        ({**NETWORK_3D_UNET}, "network"),
+        ({**NETWORK_3D_UNET, "network": {"nodes": []}}, "nodes"),
+        ({**NETWORK_3D_UNET, "network": {"nodes": ["10.0.0.2:8100"]}}, "nodes"),
+        ({**NETWORK_3D_UNET, "network": {"nodes": [NODES[0], NODES[0] + "/"]}}, "twice"),
+        ({**NETWORK_3D_UNET, "network": {"nodes": NODES}, "backend": _ray()}, "ray"),
     ],
 )
 def test_a_bad_machines_setting_is_refused_naming_the_field(
@@ -79,9 +93,7 @@ def test_a_network_profile_makes_the_network_block_and_may_answer_its_fields() -
     answers = {"network_type": "Ethernet", "network_rate": "1 Gb/s"}
     profile = parse_profile(
         _profile_text(
-            division="network",
-            # held to the closed rules: the category's required scenarios
-            scenarios=["SingleStream", "MultiStream", "Offline"],
+            **NETWORK_3D_UNET,
             network={"nodes": NODES, "dispatch": "round_robin"},
             system={**profile_to_dict(default_profile()).get("system", {}), **answers},
         )
