@@ -5,11 +5,7 @@ saved YAML."""
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,54 +17,17 @@ from mlperf_tui.profile import load_profile
 from mlperf_tui.tui.app import MlperfTuiApp
 from mlperf_tui.tui.screens.confirm import ConfirmScreen
 from mlperf_tui.tui.screens.wizard import StepScreen
+from tests.fixtures.fake_sut_service import fake_sut_service, free_port
 
 SIZE = (80, 24)
 WIDE = (100, 30)
-MODEL = {
-    "task": "imagenet_classification",
-    "inputs": [{"name": "input", "shape": [None, 3, 224, 224], "dtype": "float32"}],
-    "outputs": [{"name": "output", "shape": [None], "dtype": "int64"}],
-    "backend": "onnxruntime",
-    "system": {"host_processor_model_name": "Test CPU"},
-}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def sut_service() -> Iterator[str]:
     """One SUT service on 127.0.0.1 answering as mlperf-tui serve does; its URL."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = {
-                "/health": {"ok": True},
-                "/name": {"name": "x Network SUT"},
-                "/model": MODEL,
-            }.get(self.path)
-            data = json.dumps(body).encode()
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with fake_sut_service() as url:
+        yield url
 
 
 def hardware_screen(app: MlperfTuiApp) -> StepScreen:

@@ -4,12 +4,8 @@ nothing answers on, and the systems-JSON values made from each node's detection.
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
+import contextlib
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
@@ -18,50 +14,17 @@ from mlperf_tui.cluster.facts import cluster_facts
 from mlperf_tui.cluster.ray_check import head_address
 from mlperf_tui.profile import default_profile
 from mlperf_tui.run.preflight.machines import machines_items
+from tests.fixtures.fake_sut_service import MODEL as FAKE_MODEL
+from tests.fixtures.fake_sut_service import fake_sut_service, free_port
 
-MODEL = {
-    "task": "imagenet_classification",
-    "inputs": [{"name": "input", "shape": [None, 3, 224, 224], "dtype": "float32"}],
-    "outputs": [{"name": "out", "shape": [None], "dtype": "int64"}],
-    "backend": "onnxruntime 1.20, CPUExecutionProvider",
-    "system": {"host_processor_model_name": "Test CPU 9000", "host_networking": "Ethernet"},
-}
-
-
-def _service(name: str, model: dict[str, Any]) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = {"/health": {"ok": True}, "/name": {"name": name}, "/model": model}.get(
-                self.path
-            )
-            data = json.dumps(body).encode()
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
-    return server
+MODEL = {**FAKE_MODEL, "system": {"host_processor_model_name": "Test CPU 9000"}}
+SUT_NAME = "mlperf-tui resnet50 Network SUT"
 
 
 @pytest.fixture
 def services() -> Iterator[list[str]]:
-    servers = [_service("mlperf-tui resnet50 Network SUT", MODEL) for _ in range(2)]
-    yield [f"http://127.0.0.1:{s.server_address[1]}" for s in servers]
-    for s in servers:
-        s.shutdown()
-        s.server_close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(fake_sut_service(SUT_NAME, MODEL)) for _ in range(2)]
 
 
 def test_two_answering_sut_nodes_are_listed_with_their_hardware(services: list[str]) -> None:
@@ -72,7 +35,7 @@ def test_two_answering_sut_nodes_are_listed_with_their_hardware(services: list[s
 
 
 def test_a_node_that_is_down_is_named_with_the_fix(services: list[str]) -> None:
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(ClusterError) as info:
         check_nodes([services[0], dead], timeout_s=2)
     assert dead in info.value.message
@@ -80,21 +43,18 @@ def test_a_node_that_is_down_is_named_with_the_fix(services: list[str]) -> None:
 
 
 def test_nodes_serving_other_models_or_names_are_refused(services: list[str]) -> None:
-    other = _service("mlperf-tui resnet50 Network SUT", {**MODEL, "task": "bert_squad"})
-    unnamed = _service("my sut", MODEL)
-    try:
+    with (
+        fake_sut_service(SUT_NAME, {**MODEL, "task": "bert_squad"}) as other,
+        fake_sut_service("my sut", MODEL) as unnamed,
+    ):
         with pytest.raises(ClusterError, match="different models"):
-            check_nodes([services[0], f"http://127.0.0.1:{other.server_address[1]}"], 2)
+            check_nodes([services[0], other], 2)
         with pytest.raises(ClusterError, match="Network SUT"):
-            check_nodes([f"http://127.0.0.1:{unnamed.server_address[1]}"], 2)
-    finally:
-        for s in (other, unnamed):
-            s.shutdown()
-            s.server_close()
+            check_nodes([unnamed], 2)
 
 
 def test_a_ray_address_nothing_answers_on_fails_at_once_with_the_fix() -> None:
-    port = _free_port()
+    port = free_port()
     with pytest.raises(ClusterError) as info:
         check_ray(f"127.0.0.1:{port}", 2, 1.0)
     assert f"127.0.0.1:{port}" in info.value.message and "refused" in info.value.message
@@ -108,7 +68,7 @@ def test_a_ray_address_nothing_answers_on_fails_at_once_with_the_fix() -> None:
 def test_the_preflight_refuses_a_profile_whose_node_is_down() -> None:
     profile = default_profile().model_copy(deep=True)
     profile.backend.name = "ray"
-    profile.backend.address = f"127.0.0.1:{_free_port()}"
+    profile.backend.address = f"127.0.0.1:{free_port()}"
     items = machines_items(profile)
     assert [i.status for i in items] == ["shortage"]
     assert "refused" in items[0].note and items[0].fix

@@ -5,11 +5,7 @@ service on 127.0.0.1."""
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +17,7 @@ from mlperf_tui.plain import MappingAsker, run_plain
 from mlperf_tui.profile import default_profile, dump_profile, load_profile, parse_profile
 from mlperf_tui.system import FrozenProbe, detect
 from mlperf_tui.wizard.machines_step import NETWORK_ASKED
+from tests.fixtures.fake_sut_service import fake_sut_service, free_port
 
 RAY = {
     "machines": "ray",
@@ -45,14 +42,6 @@ NETWORK = {
     "system.network_type": "Ethernet",
     "system.network_rate": "25 Gb/s",
 }
-#: what the real service (mlperf-tui serve) answers on /model
-MODEL = {
-    "task": "imagenet_classification",
-    "inputs": [{"name": "input", "shape": [None, 3, 224, 224], "dtype": "float32"}],
-    "outputs": [{"name": "output", "shape": [None], "dtype": "int64"}],
-    "backend": "onnxruntime",
-    "system": {"host_processor_model_name": "Test CPU"},
-}
 
 
 @pytest.fixture
@@ -60,42 +49,11 @@ def ctx(tmp_path: Path) -> wizard.WizardContext:
     return wizard.WizardContext(system=detect(FrozenProbe()), profiles_dir=tmp_path)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def sut_service() -> Iterator[str]:
     """One SUT service on 127.0.0.1 answering as mlperf-tui serve does; its URL."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = {
-                "/health": {"ok": True},
-                "/name": {"name": "x Network SUT"},
-                "/model": MODEL,
-            }.get(self.path)
-            data = json.dumps(body).encode()
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with fake_sut_service() as url:
+        yield url
 
 
 def hardware(answers: wizard.Answers, ctx: wizard.WizardContext) -> dict[str, wizard.Question]:
