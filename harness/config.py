@@ -388,6 +388,24 @@ def _shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
+def _object(where: str, data: Any, allowed: set[str], example: str) -> dict[str, Any]:
+    """``data`` as a JSON object of only ``allowed`` keys; ConfigError naming what is not."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} is not an object", f"write {example}")
+    for key in data:
+        if key not in allowed:
+            raise _unknown_key_error(where, key, allowed)
+    return data
+
+
+def _check_schema_version(source: str, version: Any, file: str) -> None:
+    if isinstance(version, bool) or not isinstance(version, int) or version != SCHEMA_VERSION:
+        raise ConfigError(
+            f"{source}: schema_version is {_shown(version)}",
+            f"this harness reads schema_version {SCHEMA_VERSION}; regenerate {file}",
+        )
+
+
 def _unknown_key_error(where: str, key: str, allowed: set[str]) -> ConfigError:
     close = difflib.get_close_matches(key, sorted(allowed), n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
@@ -499,11 +517,7 @@ def _base_url(value: Any) -> str:
 
 def parse_endpoint(data: Any) -> EndpointOptions:
     """The ``endpoint`` block; ConfigError naming the key that is wrong."""
-    if not isinstance(data, dict):
-        raise ConfigError("endpoint is not an object", 'write "endpoint": {"base_url": ...}')
-    for key in data:
-        if key not in _ENDPOINT_KEYS:
-            raise _unknown_key_error("endpoint", key, _ENDPOINT_KEYS)
+    data = _object("endpoint", data, _ENDPOINT_KEYS, '"endpoint": {"base_url": ...}')
     missing = [k for k in ("base_url", "model", "dataset_format") if k not in data]
     if missing:
         raise ConfigError(
@@ -560,11 +574,7 @@ def _node_url(where: str, value: Any) -> str:
 
 def parse_ray(data: Any) -> RayOptions:
     """The ``backend.ray`` block; ConfigError naming the key that is wrong."""
-    if not isinstance(data, dict):
-        raise ConfigError("backend.ray is not an object", 'write "ray": {"address": "local"}')
-    for key in data:
-        if key not in _RAY_KEYS:
-            raise _unknown_key_error("backend.ray", key, _RAY_KEYS)
+    data = _object("backend.ray", data, _RAY_KEYS, '"ray": {"address": "local"}')
     cpus = data.get("num_cpus")
     return RayOptions(
         address=_string("backend.ray.address", data.get("address", "local")).strip(),
@@ -577,11 +587,7 @@ def parse_ray(data: Any) -> RayOptions:
 
 def parse_network(data: Any) -> NetworkOptions:
     """The ``network`` block; ConfigError naming the key that is wrong."""
-    if not isinstance(data, dict):
-        raise ConfigError("network is not an object", 'write "network": {"nodes": [...]}')
-    for key in data:
-        if key not in _NETWORK_KEYS:
-            raise _unknown_key_error("network", key, _NETWORK_KEYS)
+    data = _object("network", data, _NETWORK_KEYS, '"network": {"nodes": [...]}')
     nodes = data.get("nodes")
     if not isinstance(nodes, list) or not nodes:
         raise ConfigError(
@@ -681,12 +687,7 @@ def parse_serve_config(data: Any, source: str = "SERVE.json") -> ServeConfig:
     missing = [k for k in _SERVE_REQUIRED if k not in data]
     if missing:
         raise ConfigError(f"{source}: missing {', '.join(missing)}", "add the missing keys")
-    version = data["schema_version"]
-    if isinstance(version, bool) or not isinstance(version, int) or version != SCHEMA_VERSION:
-        raise ConfigError(
-            f"{source}: schema_version is {_shown(version)}",
-            f"this harness reads schema_version {SCHEMA_VERSION}; regenerate SERVE.json",
-        )
+    _check_schema_version(source, data["schema_version"], "SERVE.json")
     name = _string("sut_name", data["sut_name"])
     if NETWORK_SUT_NAME not in name:
         raise ConfigError(
@@ -758,11 +759,7 @@ def load_serve_config(path: str | Path) -> ServeConfig:
 
 def parse_backend(data: Any) -> BackendOptions:
     """The ``backend`` block (of RUN.json or of a SUT service's SERVE.json)."""
-    if not isinstance(data, dict):
-        raise ConfigError("backend is not an object", 'write "backend": {"name": ...}')
-    for key in data:
-        if key not in _BACKEND_KEYS:
-            raise _unknown_key_error("backend", key, _BACKEND_KEYS)
+    data = _object("backend", data, _BACKEND_KEYS, '"backend": {"name": ...}')
     if "name" not in data:
         raise ConfigError("backend.name is missing", f"use one of: {', '.join(BACKENDS)}")
     name = _choice("backend.name", data["name"], BACKENDS)
@@ -803,12 +800,7 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
     missing = sorted(_TOP_KEYS - optional - set(data))
     if missing:
         raise ConfigError(f"{source}: missing {', '.join(missing)}", "add the missing keys")
-    version = data["schema_version"]
-    if isinstance(version, bool) or not isinstance(version, int) or version != SCHEMA_VERSION:
-        raise ConfigError(
-            f"{source}: schema_version is {_shown(version)}",
-            f"this harness reads schema_version {SCHEMA_VERSION}; regenerate RUN.json",
-        )
+    _check_schema_version(source, data["schema_version"], "RUN.json")
 
     backend = parse_backend(data.get("backend", {"name": "onnxruntime"}))
     network = None if data.get("network") is None else parse_network(data["network"])
