@@ -36,11 +36,15 @@ def _describe() -> dict[str, Any]:
 
 
 def probe(address: str, timeout_s: float) -> dict[str, Any]:
-    import ray
+    import logging
+
+    import ray as ray_module
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+    # Ray's own type hints differ between its releases: used untyped here
+    ray: Any = ray_module
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    ray.init(address=address, log_to_driver=False, logging_level="ERROR")
+    ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
     try:
         alive = [n for n in ray.nodes() if n.get("Alive")]
         describe = ray.remote(num_cpus=0)(_describe)
