@@ -113,8 +113,9 @@ def assert_percentiles_agree(run: HarnessRun) -> None:
     assert sum(n for _, n in snapshot["counts"]) == final["completed"]
     loadgen = run.result["loadgen"]["percentiles_ns"]
     # the events time a sample from the SUT's receipt, LoadGen from its own issue: the hand-over
-    # between them (the GIL, on a shared machine) moved a MultiStream p99 by 3 buckets (3%) once
-    for ours_ms, key, slack in ((final["p90_ms"], "90.00", 1), (final["p99_ms"], "99.00", 5)):
+    # between them (the GIL, on a shared machine) moved a MultiStream p99 by 8 buckets (8%) and
+    # a Server p90 by 2 (2.5%) on a CI run; a percentile from another data would be far off
+    for ours_ms, key, slack in ((final["p90_ms"], "90.00", 3), (final["p99_ms"], "99.00", 10)):
         ours = bucket(snapshot, ours_ms * 1e6)
         theirs = bucket(snapshot, loadgen[key])
         assert abs(ours - theirs) <= slack, (key, ours_ms, loadgen[key] / 1e6)
