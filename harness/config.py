@@ -503,6 +503,26 @@ def _json_value(value: Any) -> bool:
     return False
 
 
+def _json_object(value: Any) -> bool:
+    """A JSON object of plain values (a nesting too deep to check is not one)."""
+    try:
+        return isinstance(value, dict) and _json_value(value)
+    except RecursionError:
+        return False
+
+
+def _task_options(options: Any) -> dict[str, Any]:
+    """``task_options``: an object of names and plain values; ConfigError otherwise."""
+    if not isinstance(options, dict) or not all(
+        isinstance(k, str) and _plain(v) for k, v in options.items()
+    ):
+        raise ConfigError(
+            f"task_options is {_shown(options)}",
+            'write it as an object of names and plain values, e.g. {"preprocessing": "resnet"}',
+        )
+    return options
+
+
 def _base_url(value: Any) -> str:
     text = _string("endpoint.base_url", value).strip().rstrip("/")
     scheme, sep, rest = text.partition("://")
@@ -526,11 +546,7 @@ def parse_endpoint(data: Any) -> EndpointOptions:
     key_env = data.get("api_key_env")
     tokenizer = data.get("tokenizer_dir")
     extra = data.get("extra_body", {})
-    try:
-        plain = isinstance(extra, dict) and _json_value(extra)
-    except RecursionError:
-        plain = False
-    if not plain:
+    if not _json_object(extra):
         raise ConfigError(
             f"endpoint.extra_body is {_shown(extra)}",
             'write it as a JSON object of request fields, e.g. {"ignore_eos": false}',
@@ -701,20 +717,9 @@ def parse_serve_config(data: Any, source: str = "SERVE.json") -> ServeConfig:
             "a SUT service runs the model itself; backend.name ray does not apply",
             'use "name": "onnxruntime"',
         )
-    options = data.get("task_options", {})
-    if not isinstance(options, dict) or not all(
-        isinstance(k, str) and _plain(v) for k, v in options.items()
-    ):
-        raise ConfigError(
-            f"task_options is {_shown(options)}",
-            'write it as an object of names and plain values, e.g. {"preprocessing": "resnet"}',
-        )
+    options = _task_options(data.get("task_options", {}))
     system = data.get("system", {})
-    try:
-        plain = isinstance(system, dict) and _json_value(system)
-    except RecursionError:
-        plain = False
-    if not plain:
+    if not _json_object(system):
         raise ConfigError(
             f"system is {_shown(system)}",
             "write it as a JSON object (the node's systems-JSON values), or leave it out",
@@ -822,14 +827,7 @@ def parse_run_config(data: Any, source: str = "RUN.json") -> RunConfig:
         raise ConfigError(
             "model_path is null", "set model_path to the model file (or give an endpoint block)"
         )
-    options = data.get("task_options", {})
-    if not isinstance(options, dict) or not all(
-        isinstance(k, str) and _plain(v) for k, v in options.items()
-    ):
-        raise ConfigError(
-            f"task_options is {_shown(options)}",
-            'write it as an object of names and plain values, e.g. {"preprocessing": "resnet"}',
-        )
+    options = _task_options(data.get("task_options", {}))
     return RunConfig(
         benchmark=_string("benchmark", data["benchmark"]),
         loadgen_model=_string("loadgen_model", data["loadgen_model"]),

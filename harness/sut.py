@@ -58,6 +58,22 @@ _now = time.perf_counter_ns
 _memmove = ctypes.memmove
 
 
+def loadgen_responses(
+    response: Any, ids: Sequence[int], payloads: Sequence[bytes] | None
+) -> tuple[list[Any], np.ndarray | None]:
+    """LoadGen's QuerySampleResponse of each sample, pointing at its bytes in one buffer (none
+    when ``payloads`` is None); keep the buffer alive until QuerySamplesComplete returns."""
+    if payloads is None:
+        return [response(sample_id, 0, 0) for sample_id in ids], None
+    keep_alive = np.frombuffer(b"".join(payloads), dtype=np.uint8)
+    address = keep_alive.ctypes.data if keep_alive.size else 0
+    responses = []
+    for sample_id, payload in zip(ids, payloads, strict=True):
+        responses.append(response(sample_id, address, len(payload)))
+        address += len(payload)
+    return responses, keep_alive
+
+
 class RunState:
     """What the SUT, the progress reporter and the main thread share during a run."""
 
@@ -201,18 +217,10 @@ class BaseSUT:
         self, ids: Sequence[int], started_ns: int | Sequence[int], results: Any | None
     ) -> None:
         """Tell LoadGen these samples are done (no result bytes when ``results`` is None)."""
-        response = self._response
-        keep_alive = None
+        payloads = None
         if results is not None and self.log_responses:
             payloads = [self.task.response_bytes(results, i) for i in range(len(ids))]
-            keep_alive = np.frombuffer(b"".join(payloads), dtype=np.uint8)
-            address = keep_alive.ctypes.data if keep_alive.size else 0
-            responses = []
-            for sample_id, payload in zip(ids, payloads, strict=True):
-                responses.append(response(sample_id, address, len(payload)))
-                address += len(payload)
-        else:
-            responses = [response(sample_id, 0, 0) for sample_id in ids]
+        responses, keep_alive = loadgen_responses(self._response, ids, payloads)
         done_ns = _now()
         self._complete_call(responses)
         del keep_alive  # LoadGen copied the bytes during the call

@@ -59,6 +59,7 @@ from harness.network.wire import (
     encode_request,
     tensor_from_dict,
 )
+from harness.sut import loadgen_responses
 
 if TYPE_CHECKING:
     import aiohttp
@@ -601,17 +602,7 @@ class NetworkSUT:
         """Tell LoadGen these samples are done (with the node's bytes when given)."""
         if not ids:
             return
-        response = self._response
-        keep_alive = None
-        if payloads is not None:
-            keep_alive = np.frombuffer(b"".join(payloads), dtype=np.uint8)
-            address = keep_alive.ctypes.data if keep_alive.size else 0
-            responses = []
-            for sample_id, payload in zip(ids, payloads, strict=True):
-                responses.append(response(sample_id, address, len(payload)))
-                address += len(payload)
-        else:
-            responses = [response(sample_id, 0, 0) for sample_id in ids]
+        responses, keep_alive = loadgen_responses(self._response, ids, payloads)
         done_ns = _now()
         self._complete_call(responses)
         del keep_alive  # LoadGen copied the bytes during the call

@@ -18,35 +18,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlperf_tui.cluster import ClusterCheck
+from mlperf_tui.rules.systems import (
+    NETWORK_ASKED_FIELDS,
+    NETWORK_SYSTEM_FIELDS,
+    PER_NODE_FIELDS,
+)
 
 #: what the network division's dispatcher speaks (harness.network: aiohttp over TCP/IP)
 NETWORK_PROTOCOL = "HTTP/1.1 over TCP/IP"
-
-#: per-node fields that describe the SUT's nodes (detected on each node)
-NODE_FIELDS = (
-    "host_processor_model_name",
-    "host_processors_per_node",
-    "host_processor_core_count",
-    "host_processor_frequency",
-    "host_processor_caches",
-    "host_processor_interconnect",
-    "host_memory_capacity",
-    "host_memory_configuration",
-    "host_storage_type",
-    "host_storage_capacity",
-    "host_networking",
-    "host_network_card_count",
-    "accelerators_per_node",
-    "accelerator_model_name",
-    "accelerator_frequency",
-    "accelerator_host_interconnect",
-    "accelerator_interconnect",
-    "accelerator_interconnect_topology",
-    "accelerator_memory_capacity",
-    "accelerator_memory_configuration",
-    "accelerator_on-chip_memories",
-    "operating_system",
-)
 
 
 def _entry(value: str, status: str, reason: str) -> dict[str, str]:
@@ -76,7 +55,7 @@ def cluster_facts(
         str(count), "detected", f"from the cluster: {count} {where} ({_names(nodes)})"
     )
     differ: list[str] = []
-    for name in NODE_FIELDS:
+    for name in PER_NODE_FIELDS:
         values = [n.system.get(name, "") for n in nodes]
         known = [v for v in values if v]
         if not known:
@@ -151,10 +130,6 @@ def _network_fields(
     }
     for name, (value, reason) in detected.items():
         facts[name] = _entry(value, "detected" if value else "ask", reason)
-    for name, reason in (
-        ("network_type", "the fabric: Ethernet, Infiniband, IEEE802.11 or 3GPP"),
-        ("network_media", "the medium, e.g. copper (DAC), fiber, wireless"),
-        ("network_rate", "the link rate, e.g. 25 Gb/s"),
-        ("network_topology", "how the nodes connect, e.g. one switch, star topology"),
-    ):
-        facts.setdefault(name, _entry("", "ask", reason))
+    for field in NETWORK_SYSTEM_FIELDS:
+        if field.name in NETWORK_ASKED_FIELDS:
+            facts.setdefault(field.name, _entry("", "ask", field.description))

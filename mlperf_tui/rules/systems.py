@@ -252,6 +252,41 @@ NETWORK_SYSTEM_FIELDS: tuple[SystemField, ...] = (
     _f("network_topology", False, "How the nodes connect, e.g. 'one switch, star topology'."),
 )
 
+#: the network fields only the submitter knows (the fabric, its medium, rate and topology); the
+#: package detects the others (network cards, software stacks, protocol, connections)
+NETWORK_ASKED_FIELDS: tuple[str, ...] = (
+    "network_type",
+    "network_media",
+    "network_rate",
+    "network_topology",
+)
+
+#: the fields that describe one node of the system (detected on each node of a cluster)
+PER_NODE_FIELDS: tuple[str, ...] = (
+    "host_processor_model_name",
+    "host_processors_per_node",
+    "host_processor_core_count",
+    "host_processor_frequency",
+    "host_processor_caches",
+    "host_processor_interconnect",
+    "host_memory_capacity",
+    "host_memory_configuration",
+    "host_storage_type",
+    "host_storage_capacity",
+    "host_networking",
+    "host_network_card_count",
+    "accelerators_per_node",
+    "accelerator_model_name",
+    "accelerator_frequency",
+    "accelerator_host_interconnect",
+    "accelerator_interconnect",
+    "accelerator_interconnect_topology",
+    "accelerator_memory_capacity",
+    "accelerator_memory_configuration",
+    "accelerator_on-chip_memories",
+    "operating_system",
+)
+
 #: every field name, in the checker's order
 SYSTEM_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in SYSTEM_FIELDS)
 

@@ -19,19 +19,14 @@ from typing import Any
 
 from mlperf_tui.errors import MlperfTuiError
 from mlperf_tui.profile.model import Network, PerReplica
-from mlperf_tui.rules.systems import NETWORK_SYSTEM_FIELDS
+from mlperf_tui.rules.systems import NETWORK_ASKED_FIELDS, NETWORK_SYSTEM_FIELDS
 from mlperf_tui.wizard.model import AssetCheck, Choice, Kind, Question, WizardContext
 
 ONE, RAY, NETWORK = "one", "ray", "network"
 
-#: the network-mode systems-JSON fields only the user can answer; the package fills the
-#: others (the network cards, software stacks, protocol, connections) from detection
-NETWORK_ASKED: tuple[str, ...] = (
-    "network_type",
-    "network_media",
-    "network_rate",
-    "network_topology",
-)
+#: the network-mode systems-JSON fields only the user can answer (the package fills the
+#: others from detection)
+NETWORK_ASKED: tuple[str, ...] = NETWORK_ASKED_FIELDS
 
 #: what the step starts from: one machine; Ray and network answers wait until chosen. The
 #: in-flight counts and the network timeout are not asked: a loaded profile's are kept
