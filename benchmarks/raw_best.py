@@ -213,6 +213,46 @@ class Raw:
                 w.join()
         return sum(done) / ((max(ends) - window[0]) / 1e9)
 
+    def random_access(self, batch_size: int, threads: int, callers: int, seconds: float) -> float:
+        """Samples per second of ``callers`` plain loops (a session each) on random samples, as
+        a Server SUT must take them: one sample per call is a view of the loaded array (no
+        copy); a larger batch is copied row by row with ``memmove`` into the caller's own
+        buffer. What this reaches is the ceiling of any Server SUT at these settings."""
+        import ctypes
+
+        sessions = self.sessions[threads][:callers]
+        data, name, outputs = self.data, self.input_name, self.outputs
+        size = data[0].nbytes
+        done = [0] * callers
+        ends = [0.0] * callers
+        start = time.perf_counter()
+
+        def caller(i: int) -> None:
+            rng = np.random.default_rng(i)
+            buffer = np.empty((batch_size, *data.shape[1:]), dtype=data.dtype)
+            base, target = data.ctypes.data, buffer.ctypes.data
+            n, deadline = 0, start + seconds
+            while time.perf_counter() < deadline:
+                rows = rng.integers(0, data.shape[0], size=batch_size).tolist()
+                if batch_size == 1:
+                    feeds = {name: data[rows[0] : rows[0] + 1]}
+                else:
+                    address = target
+                    for row in rows:
+                        ctypes.memmove(address, base + row * size, size)
+                        address += size
+                    feeds = {name: buffer}
+                sessions[i].run(outputs, feeds)
+                n += batch_size
+            done[i], ends[i] = n, time.perf_counter()
+
+        workers = [threading.Thread(target=caller, args=(i,)) for i in range(callers)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        return sum(done) / (max(ends) - start)
+
     def single_stream(self, threads: int, queries: int, budget_s: float) -> dict[str, float]:
         """Latencies (us) of one-sample runs on random samples: p50, p90 (LoadGen's nearest
         rank), and the queries run (``queries``, or fewer when over ``budget_s``)."""

@@ -23,7 +23,13 @@ For the tiny model also:
 5. **SingleStream**: LoadGen's p90 of a harness run (the SingleStream thread count the tune
    chose; LoadGen's own thread answers each query) against the raw p90 of one-sample calls at
    the same threads, measured around it; the difference in microseconds.
-6. **Server**: ``mlperf-tui find-performance`` (short runs, then a confirming run) finds the
+6. **The ceiling of any Server SUT**: raw loops at the raw best point's threads and callers
+   on random samples, as LoadGen's Server issues them: one sample per call (a view of the
+   loaded array, no copy), and batches of 8 and of the tuned Server batch size copied row by
+   row; each as a fraction of the raw best (contiguous batches) measured around it. On a
+   memory-bound model this is below 1: Offline reads its batches in place, a Server batch
+   must be copied or run one sample at a time.
+7. **Server**: ``mlperf-tui find-performance`` (short runs, then a confirming run) finds the
    highest VALID target QPS at the tuned settings, with no target set by hand; it is printed
    as a fraction of the harness's Offline throughput.
 
@@ -260,6 +266,22 @@ def measure_model(kind: str, args: argparse.Namespace, out: TextIO, tmp: Path) -
     delta = median(deltas)
     say(f"  SingleStream: harness p90 - raw p90 = {delta:+.1f} us (median)")
     figures["single_stream_p90_delta_us"] = delta
+
+    # the ceiling of any Server SUT: random samples, one per call (a view) or gathered
+    server_batches = sorted({1, 8, int(chosen["Server"]["batch_size"])})
+    ceiling = {}
+    for batch in server_batches:
+        around = raw.throughput(best, seconds, False)
+        value = raw.random_access(batch, best.threads, best.callers, 2 * seconds)
+        around = (around + raw.throughput(best, seconds, False)) / 2
+        ceiling[batch] = value / around
+        say(
+            f"  raw random samples, batch {batch} ({'a view' if batch == 1 else 'gathered'}, "
+            f"{threads_text(best.threads)} x {best.callers} callers): {value:,.1f}/s = "
+            f"{ceiling[batch]:.3f} x raw best"
+        )
+    figures["server_raw_ceiling"] = max(ceiling.values())
+    figures["server_raw_ceiling_by_batch"] = ceiling
     if not args.skip_server:
         offline_tput = harness(0.25)
         qps = find_server(tmp, cache, chosen, max(4.0, 2 * seconds))
